@@ -1,0 +1,40 @@
+/**
+ * What every domain function receives: the data layer, configuration, and the few capabilities
+ * that tests want to control (clock, hashing). Nothing in domain/ reads process.env or imports
+ * an HTTP or GraphQL library.
+ */
+import type { Config } from '../config.js'
+import type { Database, Db } from '../db/client.js'
+import { createEncryption, type Encryption } from './crypto/encryption.js'
+import { createPasswordHasher, type PasswordHasher } from './crypto/passwords.js'
+
+export interface DomainContext {
+  readonly database: Database
+  readonly db: Db
+  readonly config: Config
+  readonly encryption: Encryption
+  readonly passwords: PasswordHasher
+  readonly clock: () => Date
+}
+
+export function createDomainContext(database: Database, config: Config, encryptionKey: Buffer, clock = () => new Date()): DomainContext {
+  return {
+    database,
+    db: database.db,
+    config,
+    encryption: createEncryption(encryptionKey),
+    passwords: createPasswordHasher({ memoryKib: config.passwords.argon2MemoryKib, timeCost: config.passwords.argon2TimeCost }),
+    clock,
+  }
+}
+
+/** Who performs an action, as recorded in the audit log. */
+export interface Actor {
+  identityId?: string
+  personId?: string
+  /** REST: the tenants API key's name. */
+  apiKeyName?: string
+  ip?: string
+  userAgent?: string
+  requestId?: string
+}
