@@ -1,7 +1,115 @@
-/** The GraphQL surface at /tenant (Contember Tenant API). */
-import type { FastifyInstance } from 'fastify'
+/**
+ * The GraphQL surface at /tenant, wire-compatible with Contember's engine: authentication before
+ * GraphQL (401 JSON bodies with Contember's messages), "Missing request query", plain-text
+ * "Bad Request" for malformed JSON, Contember's status rule and error shapes, CORS as Contember.
+ * Mercurius executes (JIT, parse cache, loaders); the route around it is ours so the wire
+ * shapes are exact.
+ */
+import { readFileSync } from 'node:fs'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import cors from '@fastify/cors'
+import mercurius from 'mercurius'
+import type { ExecutionResult, GraphQLError } from 'graphql'
 import type { DomainContext } from '../domain/context.js'
+import { authenticate } from '../domain/tokens/authenticate.js'
+import { formatErrors, statusFor } from './errors.js'
+import type { GraphQLContext } from './context.js'
+import { resolvers, loaders } from './resolvers/index.js'
 
-export async function graphqlPlugin(_app: FastifyInstance, _opts: { ctx: DomainContext }): Promise<void> {
-  // Routes are registered by the GraphQL issue.
+export const tenantSchemaSource = readFileSync(new URL('./schema/tenant.graphql', import.meta.url), 'utf8')
+
+interface GraphQLBody { query?: unknown, variables?: unknown, operationName?: unknown }
+
+function unauthorized(reply: FastifyReply, message: string) {
+  return reply.code(401).type('application/json').send({ errors: [{ code: 401, message }] })
+}
+
+function badRequest(reply: FastifyReply, message: string) {
+  return reply.code(400).type('application/json').send({ errors: [{ message }] })
+}
+
+export async function graphqlPlugin(app: FastifyInstance, opts: { ctx: DomainContext }): Promise<void> {
+  const { ctx } = opts
+  await app.register(cors, {
+    origin: '*',
+    methods: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'PATCH'],
+    // allowedHeaders unset: the requested headers (X-Contember-Token-Path among them) are echoed, as @koa/cors does.
+    maxAge: 600,
+  })
+  await app.register(mercurius, {
+    schema: tenantSchemaSource,
+    resolvers: resolvers as never,
+    loaders: loaders as never,
+    routes: false,
+    jit: 1,
+    cache: 1024,
+    queryDepth: 12,
+    errorFormatter: (execution) => ({ statusCode: 200, response: execution as never }),
+  })
+
+  // Malformed JSON is refused before authentication with a plain-text body, as Contember's bodyparser does.
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error.statusCode === 413) return reply.code(413).type('application/json').send({ errors: [{ message: 'Request body is too large' }] })
+    if (error.statusCode && error.statusCode < 500) return reply.code(400).type('text/plain').send('Bad Request')
+    request.log.error({ err: error }, 'tenant request failed')
+    return reply.code(500).type('application/json').send({ errors: [{ message: 'Internal error' }] })
+  })
+
+  const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+    reply.header('x-powered-by', 'Contember 2')
+    const authentication = await authenticate(ctx, request.headers.authorization)
+    if (!authentication.ok) return unauthorized(reply, authentication.message)
+
+    const input = readInput(request)
+    if (typeof input === 'string') return badRequest(reply, input)
+
+    const context: Omit<GraphQLContext, 'reply'> = {
+      ctx,
+      auth: authentication.auth,
+      actor: {
+        identityId: authentication.auth.identityId,
+        personId: authentication.auth.personId ?? undefined,
+        ip: request.ip,
+        userAgent: request.headers['user-agent'],
+        requestId: String(request.id),
+      },
+    }
+    let result: ExecutionResult
+    try {
+      result = await reply.graphql(input.query, context as never, input.variables, input.operationName)
+    } catch (error) {
+      const graphqlErrors = (error as { errors?: GraphQLError[] }).errors
+      if (!graphqlErrors) throw error
+      const formatted = formatErrors(graphqlErrors, request.log)
+      return reply.code(400).type('application/json').send({ errors: formatted.errors })
+    }
+    if (!result.errors?.length) return reply.code(200).send({ data: result.data })
+    const formatted = formatErrors(result.errors, request.log)
+    return reply.code(statusFor(result, formatted.unexpected)).send({ errors: formatted.errors, data: result.data ?? null })
+  }
+  app.route({ method: ['GET', 'POST'], url: '/tenant', handler })
+}
+
+function readInput(request: FastifyRequest): { query: string, variables?: Record<string, unknown>, operationName?: string } | string {
+  const source: GraphQLBody = request.method === 'GET' ? (request.query as GraphQLBody) : (request.body as GraphQLBody) ?? {}
+  if (typeof source !== 'object' || source === null || typeof source.query !== 'string' || source.query === '') return 'Missing request query'
+  let variables = source.variables
+  if (typeof variables === 'string') {
+    try {
+      variables = JSON.parse(variables)
+    } catch {
+      return 'Variables must be a JSON object'
+    }
+  }
+  if (variables !== undefined && variables !== null && (typeof variables !== 'object' || Array.isArray(variables))) {
+    return 'Variables must be a JSON object'
+  }
+  if (source.operationName !== undefined && source.operationName !== null && typeof source.operationName !== 'string') {
+    return 'operationName must be a string'
+  }
+  return {
+    query: source.query,
+    variables: (variables ?? undefined) as Record<string, unknown> | undefined,
+    operationName: (source.operationName ?? undefined) as string | undefined,
+  }
 }

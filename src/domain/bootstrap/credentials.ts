@@ -4,7 +4,7 @@
  * tokens are generated and returned once for printing; tokens configured later for an existing
  * database are added, never ignored. Only SHA-256 hashes of tokens are stored.
  */
-import { and, eq, sql } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import { apiKey, identity, person } from '../../db/schema.js'
 import type { DomainContext } from '../context.js'
 import { generateToken, sha256Hex } from '../crypto/tokens.js'
@@ -63,8 +63,8 @@ export async function bootstrapCredentials(ctx: DomainContext): Promise<Bootstra
       if (existing.length === 0 && rootHasPerson.length === 0) {
         await tx.insert(person).values({ identityId: rootIdentityId, email, passwordHash, name: null })
         await tx.update(identity)
-          .set({ roles: sql`(select jsonb_agg(distinct r) from jsonb_array_elements_text(${identity.roles} || '["person"]'::jsonb) r)` })
-          .where(and(eq(identity.id, rootIdentityId)))
+          .set({ roles: sql`case when ${identity.roles} @> '["person"]' then ${identity.roles} else ${identity.roles} || '["person"]'::jsonb end` })
+          .where(eq(identity.id, rootIdentityId))
         report.added.push('root person')
       }
     }

@@ -1,0 +1,54 @@
+/**
+ * `me`, and the Identity and Person types. An identity reaches resolvers as an IdentityRef; its
+ * roles are shown for the caller itself (the token's roles) and otherwise only to callers who may
+ * view permissions (Contember §5). `Identity.apiKey` is always null, as in Contember.
+ */
+import { rolesAllow } from '../../domain/acl/permissions.js'
+import { personsByIdentityIds, type PersonRow } from '../../domain/identity/queries.js'
+import type { GraphQLContext } from '../context.js'
+
+export interface IdentityRef {
+  id: string
+  /** Stored roles when already loaded; visibility is decided by the resolver. */
+  roles?: string[] | null
+  description?: string | null
+}
+
+const isSelf = (identity: IdentityRef, context: GraphQLContext) => identity.id === context.auth.identityId
+
+function visibleRoles(identity: IdentityRef, context: GraphQLContext): string[] | null {
+  if (isSelf(identity, context)) return context.auth.roles
+  if (identity.roles && rolesAllow(context.auth.roles, 'identity:viewPermissions')) return identity.roles
+  return null
+}
+
+export const identityResolvers = {
+  Query: {
+    me: (_: unknown, __: unknown, context: GraphQLContext): IdentityRef => ({ id: context.auth.identityId, description: null }),
+  },
+  Identity: {
+    description: (identity: IdentityRef) => identity.description ?? null,
+    apiKey: () => null,
+    roles: (identity: IdentityRef, _: unknown, context: GraphQLContext) => visibleRoles(identity, context),
+    permissions: (identity: IdentityRef, _: unknown, context: GraphQLContext) => {
+      const roles = visibleRoles(identity, context)
+      if (!roles) return null
+      return {
+        canCreateProject: rolesAllow(roles, 'project:create'),
+        canDeployEntrypoint: rolesAllow(roles, 'entrypoint:deployEntrypoint'),
+      }
+    },
+  },
+  Person: {
+    identity: (person: PersonRow): IdentityRef => ({ id: person.identityId }),
+  },
+}
+
+export const identityLoaders = {
+  Identity: {
+    async person(queries: { obj: IdentityRef }[], context: GraphQLContext) {
+      const persons = await personsByIdentityIds(context.ctx.db, queries.map((q) => q.obj.id))
+      return queries.map((q) => persons.get(q.obj.id) ?? null)
+    },
+  },
+}

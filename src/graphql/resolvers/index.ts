@@ -1,0 +1,25 @@
+/**
+ * Resolver modules merged into one map. Each module owns a group of operations and the types
+ * only it returns; the merge fails loudly if two modules define the same field.
+ */
+import { DateTime, Json } from './scalars.js'
+import { identityLoaders, identityResolvers } from './identity.js'
+
+type ResolverMap = Record<string, Record<string, unknown>>
+
+function merge(...maps: ResolverMap[]): ResolverMap {
+  const merged: ResolverMap = {}
+  for (const map of maps) {
+    for (const [type, fields] of Object.entries(map)) {
+      merged[type] ??= {}
+      for (const [field, resolver] of Object.entries(fields)) {
+        if (field in merged[type]) throw new Error(`resolver ${type}.${field} is defined twice`)
+        merged[type][field] = resolver
+      }
+    }
+  }
+  return merged
+}
+
+export const resolvers = { Json, DateTime, ...merge(identityResolvers) }
+export const loaders = merge(identityLoaders)

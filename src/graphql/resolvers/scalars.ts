@@ -1,0 +1,36 @@
+/** Json passes through unchanged; DateTime is serialized with toISOString, as Contember does. */
+import { GraphQLScalarType, Kind, type ValueNode } from 'graphql'
+
+function literal(ast: ValueNode): unknown {
+  switch (ast.kind) {
+    case Kind.STRING: case Kind.BOOLEAN: return ast.value
+    case Kind.INT: case Kind.FLOAT: return Number(ast.value)
+    case Kind.NULL: return null
+    case Kind.LIST: return ast.values.map(literal)
+    case Kind.OBJECT: return Object.fromEntries(ast.fields.map((field) => [field.name.value, literal(field.value)]))
+    default: return undefined
+  }
+}
+
+export const Json = new GraphQLScalarType({
+  name: 'Json',
+  serialize: (value) => value,
+  parseValue: (value) => value,
+  parseLiteral: literal,
+})
+
+export const DateTime = new GraphQLScalarType({
+  name: 'DateTime',
+  serialize: (value) => (value instanceof Date ? value.toISOString() : value),
+  parseValue: (value) => {
+    const date = new Date(String(value))
+    if (Number.isNaN(date.getTime())) throw new TypeError('DateTime must be an ISO 8601 string')
+    return date
+  },
+  parseLiteral: (ast) => {
+    if (ast.kind !== Kind.STRING) throw new TypeError('DateTime must be a string')
+    const date = new Date(ast.value)
+    if (Number.isNaN(date.getTime())) throw new TypeError('DateTime must be an ISO 8601 string')
+    return date
+  },
+})
