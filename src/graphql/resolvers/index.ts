@@ -4,6 +4,7 @@
  */
 import { DateTime, Json } from './scalars.js'
 import { identityLoaders, identityResolvers } from './identity.js'
+import { otpResolvers } from './otp.js'
 
 type ResolverMap = Record<string, Record<string, unknown>>
 
@@ -21,5 +22,5 @@ function merge(...maps: ResolverMap[]): ResolverMap {
   return merged
 }
 
-export const resolvers = { Json, DateTime, ...merge(identityResolvers) }
+export const resolvers = { Json, DateTime, ...merge(identityResolvers, otpResolvers) }
 export const loaders = merge(identityLoaders)

@@ -1,0 +1,116 @@
+/**
+ * TOTP two-factor authentication of a person (Contember §7.4): prepare a secret, confirm it with
+ * a first code, disable it; and the check every sign-in path runs after the first factor. The
+ * otpauth URI (which contains the secret) is stored encrypted in person_mfa; a code is accepted
+ * at most once, because a successful check moves person_mfa.otp_last_step past its step.
+ */
+import { and, eq, isNull, lt, or } from 'drizzle-orm'
+import type { DbOrTx, Tx } from '../../db/client.js'
+import { person, personMfa } from '../../db/schema.js'
+import { recordAudit } from '../audit/record.js'
+import type { Actor, DomainContext } from '../context.js'
+import { fail, ok, type Result } from '../errors.js'
+import { generateTotpSecret, matchTotpStep, otpAuthUri, secretFromOtpAuthUri } from './totp.js'
+
+const DEFAULT_ISSUER = 'Contember'
+
+export const SIGN_IN_OTP_MESSAGES = {
+  OTP_REQUIRED: '2FA is enabled. OTP token is required',
+  INVALID_OTP_TOKEN: 'OTP token validation has failed',
+} as const
+
+export type SignInOtpCode = keyof typeof SIGN_IN_OTP_MESSAGES
+
+interface MfaState {
+  otpUri: string | null
+  activatedAt: Date | null
+}
+
+async function loadMfa(ctx: DomainContext, db: DbOrTx, personId: string, lock = false): Promise<MfaState> {
+  const query = db.select({ sealed: personMfa.otpUriEncrypted, activatedAt: personMfa.otpActivatedAt })
+    .from(personMfa).where(eq(personMfa.personId, personId))
+  const [row] = lock ? await query.for('update') : await query
+  return { otpUri: row?.sealed ? ctx.encryption.decrypt(row.sealed) : null, activatedAt: row?.activatedAt ?? null }
+}
+
+/**
+ * Accepts `code` for the person's secret if it matches a step within the window that is newer
+ * than the last accepted one. The conditional update makes two concurrent uses of one code
+ * race on the row: only one of them moves otp_last_step.
+ */
+async function consumeCode(ctx: DomainContext, tx: Tx, personId: string, otpUri: string, code: string): Promise<boolean> {
+  const step = matchTotpStep(secretFromOtpAuthUri(otpUri), code, ctx.clock())
+  if (step === null) return false
+  const updated = await tx.update(personMfa)
+    .set({ otpLastStep: step, updatedAt: ctx.clock() })
+    .where(and(eq(personMfa.personId, personId), or(isNull(personMfa.otpLastStep), lt(personMfa.otpLastStep, step))))
+    .returning({ personId: personMfa.personId })
+  return updated.length === 1
+}
+
+export interface PreparedOtp {
+  otpUri: string
+  otpSecret: string
+}
+
+/**
+ * A new secret for the person; any active 2FA is switched off until confirmOtp succeeds again
+ * (Contember does the same). The account name in the URI is the e-mail, else the name.
+ */
+export async function prepareOtp(ctx: DomainContext, actor: Actor, personId: string, label: string | null | undefined): Promise<PreparedOtp> {
+  const issuer = label || DEFAULT_ISSUER
+  return ctx.db.transaction(async (tx) => {
+    const [row] = await tx.select({ email: person.email, name: person.name }).from(person).where(eq(person.id, personId))
+    if (!row) throw new Error(`person ${personId} vanished`)
+    const otpSecret = generateTotpSecret()
+    const otpUri = otpAuthUri(issuer, row.email || row.name || 'unnamed', otpSecret)
+    const values = { otpUriEncrypted: ctx.encryption.encrypt(otpUri), otpActivatedAt: null, otpLastStep: null, updatedAt: ctx.clock() }
+    await tx.insert(personMfa).values({ personId, ...values })
+      .onConflictDoUpdate({ target: personMfa.personId, set: values })
+    await recordAudit(tx, actor, { type: '2fa_prepare', personId, eventData: { issuer } })
+    return { otpUri, otpSecret }
+  })
+}
+
+export type ConfirmOtpCode = 'NOT_PREPARED' | 'INVALID_OTP_TOKEN'
+
+export async function confirmOtp(ctx: DomainContext, actor: Actor, personId: string, code: string): Promise<Result<null, ConfirmOtpCode>> {
+  return ctx.db.transaction(async (tx) => {
+    const mfa = await loadMfa(ctx, tx, personId, true)
+    if (!mfa.otpUri) return fail('NOT_PREPARED', 'OTP setup was not initialized. Call prepareOtp first.')
+    if (!(await consumeCode(ctx, tx, personId, mfa.otpUri, code))) {
+      await recordAudit(tx, actor, { type: '2fa_enable', personId, success: false, errorCode: 'INVALID_OTP_TOKEN' })
+      return fail('INVALID_OTP_TOKEN', 'Provided token is not correct.')
+    }
+    await tx.update(personMfa).set({ otpActivatedAt: ctx.clock(), updatedAt: ctx.clock() }).where(eq(personMfa.personId, personId))
+    await recordAudit(tx, actor, { type: '2fa_enable', personId })
+    return ok(null)
+  })
+}
+
+/** Clears a prepared or active secret; nothing prepared → OTP_NOT_ACTIVE (Contember checks the URI only). */
+export async function disableOtp(ctx: DomainContext, actor: Actor, personId: string): Promise<Result<null, 'OTP_NOT_ACTIVE'>> {
+  return ctx.db.transaction(async (tx) => {
+    const mfa = await loadMfa(ctx, tx, personId, true)
+    if (!mfa.otpUri) return fail('OTP_NOT_ACTIVE', 'OTP is not active, you cannot disable it.')
+    await tx.update(personMfa)
+      .set({ otpUriEncrypted: null, otpActivatedAt: null, otpLastStep: null, updatedAt: ctx.clock() })
+      .where(eq(personMfa.personId, personId))
+    await recordAudit(tx, actor, { type: '2fa_disable', personId })
+    return ok(null)
+  })
+}
+
+/**
+ * The second factor of a sign-in (password, passwordless), run inside the caller's transaction
+ * after the first factor succeeded. No active TOTP → ok. Active and no code → OTP_REQUIRED;
+ * a wrong, stale or already used code → INVALID_OTP_TOKEN. A good code is consumed, so if the
+ * caller's transaction rolls back, the code stays usable.
+ */
+export async function checkSignInOtp(ctx: DomainContext, tx: Tx, personId: string, otpToken: string | null | undefined): Promise<Result<null, SignInOtpCode>> {
+  const mfa = await loadMfa(ctx, tx, personId, true)
+  if (!mfa.otpUri || !mfa.activatedAt) return ok(null)
+  if (!otpToken) return fail('OTP_REQUIRED', SIGN_IN_OTP_MESSAGES.OTP_REQUIRED)
+  if (!(await consumeCode(ctx, tx, personId, mfa.otpUri, otpToken))) return fail('INVALID_OTP_TOKEN', SIGN_IN_OTP_MESSAGES.INVALID_OTP_TOKEN)
+  return ok(null)
+}
