@@ -38,20 +38,28 @@ async function main(): Promise<void> {
     runtime.app.log.warn('TENANTS_API_REQUEST_SECRET is not set: REST request signing is off')
   }
 
+  let stopping = false
   const stop = (signal: string) => {
+    // Ctrl-C under `npm start` reaches us more than once (the terminal's process group, then npm
+    // and tsx relaying it): a repeated signal must not cut the graceful stop short.
+    if (stopping) return
+    stopping = true
     runtime.app.log.info({ signal }, 'shutting down: finishing in-flight requests')
     const timer = setTimeout(() => {
       runtime.app.log.error('shutdown timed out; exiting')
       process.exit(1)
     }, SHUTDOWN_TIMEOUT_MS)
     timer.unref()
-    runtime.close().then(() => process.exit(0), (error) => {
+    runtime.close().then(() => {
+      runtime.app.log.info('stopped: in-flight requests finished, database closed')
+      process.exit(0)
+    }, (error) => {
       runtime.app.log.error({ err: error }, 'error during shutdown')
       process.exit(1)
     })
   }
-  process.once('SIGTERM', () => stop('SIGTERM'))
-  process.once('SIGINT', () => stop('SIGINT'))
+  process.on('SIGTERM', () => stop('SIGTERM'))
+  process.on('SIGINT', () => stop('SIGINT'))
 }
 
 main().catch((error) => {
