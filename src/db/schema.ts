@@ -76,7 +76,7 @@ export const personMfa = pgTable('person_mfa', {
   /** The last TOTP time step accepted, so that a code is usable once. */
   otpLastStep: bigint('otp_last_step', { mode: 'number' }),
   emailOtpEnabledAt: ts('email_otp_enabled_at'),
-  updatedAt: createdAt(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
 })
 
 export const personBackupCode = pgTable('person_backup_code', {
@@ -117,7 +117,7 @@ export const project = pgTable('project', {
   /** Set when its tenant is deleted without drop_tables: hidden, restorable. */
   archivedAt: ts('archived_at'),
   createdAt: createdAt(),
-  updatedAt: createdAt(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
 })
 
 export const projectMembership = pgTable('project_membership', {
@@ -155,7 +155,7 @@ export const projectSecret = pgTable('project_secret', {
   valueEncrypted: text('value_encrypted').notNull(),
   version: smallint('version').notNull().default(1),
   createdAt: createdAt(),
-  updatedAt: createdAt(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
 }, (t) => [uniqueIndex('project_secret_uq').on(t.projectId, t.key)])
 
 export const mailTemplate = pgTable('mail_template', {
@@ -193,7 +193,7 @@ export const mailOutbox = pgTable('mail_outbox', {
 export const tenantConfig = pgTable('config', {
   id: text('id').primaryKey().default('singleton'),
   value: jsonb('value').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
-  updatedAt: createdAt(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
 })
 
 export const authPolicy = pgTable('auth_policy', {
@@ -201,7 +201,7 @@ export const authPolicy = pgTable('auth_policy', {
   name: text('name').notNull().unique(),
   definition: jsonb('definition').$type<Record<string, unknown>>().notNull(),
   createdAt: createdAt(),
-  updatedAt: createdAt(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
 })
 
 /** One row per action on either surface (Contember's person_auth_log, extended with the REST actor). */
@@ -246,7 +246,7 @@ export const plan = pgTable('plan', {
   limits: jsonb('limits').$type<Record<string, unknown>>(),
   envEncrypted: text('env_encrypted'),
   createdAt: createdAt(),
-  updatedAt: createdAt(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
 })
 
 export const tenant = pgTable('tenant', {
