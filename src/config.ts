@@ -44,6 +44,10 @@ export interface Config {
   mail: {
     smtpUrl?: string
     from: string
+    /** How often the dispatcher looks for unsent mail (retries, mail written by other nodes). */
+    pollIntervalSeconds: number
+    /** Delay of each delivery attempt after the mail was written; its length is the attempt limit. */
+    retryDelaysSeconds: number[]
   }
   publicSignUp: boolean
   tenantsApi: {
@@ -95,6 +99,16 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   if (/^(1|true|yes|on)$/i.test(raw)) return true
   if (/^(0|false|no|off)$/i.test(raw)) return false
   throw new ConfigError(name, `must be true or false, got "${raw}"`)
+}
+
+/** MAIL_RETRY_DELAYS: seconds after the mail was written, e.g. "0,60,300" = three attempts. */
+function retryDelays(raw: string | undefined): number[] {
+  if (raw === undefined || raw.trim() === '') return [0, 60, 300, 1800, 7200, 21600]
+  const delays = list(raw)
+  if (delays.length === 0 || delays.length > 20 || !delays.every((d) => /^\d{1,6}$/.test(d))) {
+    throw new ConfigError('MAIL_RETRY_DELAYS', `must be 1 to 20 comma-separated whole seconds, got "${raw}"`)
+  }
+  return delays.map(Number)
 }
 
 function list(raw: string | undefined): string[] {
@@ -222,7 +236,12 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl,
     passwords,
     sessions,
-    mail: { smtpUrl, from: env.MAIL_FROM || 'tenant-gateway@localhost' },
+    mail: {
+      smtpUrl,
+      from: env.MAIL_FROM || 'tenant-gateway@localhost',
+      pollIntervalSeconds: integer(env, 'MAIL_POLL_INTERVAL_SECONDS', 30, 1, 86400),
+      retryDelaysSeconds: retryDelays(env.MAIL_RETRY_DELAYS),
+    },
     publicSignUp: bool(env, 'PUBLIC_SIGN_UP', false),
     tenantsApi: {
       ipAllowList: addressList(allowSource?.name ?? 'TENANTS_API_IP_ALLOW_LIST', allowSource?.value),

@@ -11,12 +11,15 @@ import { createDomainContext, type DomainContext } from './domain/context.js'
 import { loadOrCreateKeyFile } from './domain/crypto/key-file.js'
 import { bootstrapCredentials, type BootstrapReport } from './domain/bootstrap/credentials.js'
 import { buildApp } from './app.js'
+import { startMailDispatcher, type MailDispatcher } from './domain/mail/index.js'
 
 export interface Runtime {
   app: FastifyInstance
   database: Database
   ctx: DomainContext
   bootstrap: BootstrapReport
+  /** Delivers mail_outbox rows over SMTP after their transaction commits. */
+  mail: MailDispatcher
   /** A key file generated on this start, if any (embedded database without ENCRYPTION_KEY). */
   generatedKeyFile?: string
   close(): Promise<void>
@@ -54,11 +57,13 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     const ctx = createDomainContext(database, config, key, options.clock)
     const bootstrap = await bootstrapCredentials(ctx)
     const app = await buildApp({ ctx, logStream: options.logStream })
+    const mail = startMailDispatcher(ctx, app.log.child({ component: 'mail' }))
     let closing: Promise<void> | undefined
     return {
-      app, database, ctx, bootstrap, generatedKeyFile,
+      app, database, ctx, bootstrap, mail, generatedKeyFile,
       close: () => (closing ??= (async () => {
         await app.close()
+        await mail.close()
         await database.close()
       })()),
     }

@@ -7,6 +7,7 @@ import type { Config } from '../config.js'
 import type { Database, Db } from '../db/client.js'
 import { createEncryption, type Encryption } from './crypto/encryption.js'
 import { createPasswordHasher, type PasswordHasher } from './crypto/passwords.js'
+import { createOutboxSignal, type OutboxSignal } from './mail/outbox-signal.js'
 
 export interface DomainContext {
   readonly database: Database
@@ -15,6 +16,8 @@ export interface DomainContext {
   readonly encryption: Encryption
   readonly passwords: PasswordHasher
   readonly clock: () => Date
+  /** Tells the mail dispatcher (if one runs) that an outbox row was written. */
+  readonly outbox: OutboxSignal
 }
 
 export function createDomainContext(database: Database, config: Config, encryptionKey: Buffer, clock = () => new Date()): DomainContext {
@@ -25,6 +28,7 @@ export function createDomainContext(database: Database, config: Config, encrypti
     encryption: createEncryption(encryptionKey),
     passwords: createPasswordHasher({ memoryKib: config.passwords.argon2MemoryKib, timeCost: config.passwords.argon2TimeCost }),
     clock,
+    outbox: createOutboxSignal(),
   }
 }
 
