@@ -1,0 +1,116 @@
+/**
+ * The load generator, in its own process: autocannon against one path for a bounded time, with
+ * per-request headers and bodies made here (rotating tokens, fresh strong-form signatures) so
+ * that the server sees realistic, non-replayed requests.
+ */
+import { createHmac } from 'node:crypto'
+import autocannon from 'autocannon'
+import { serveParent } from './lib/ipc.js'
+
+export type RequestPlan =
+  | { kind: 'static', method: 'GET' | 'POST', path: string, headers?: Record<string, string>, body?: string }
+  /** GraphQL POST with a bearer token rotating over `tokens`. */
+  | { kind: 'graphql', path: string, tokens: string[], query: string }
+  /** GraphQL signIn through the login token, rotating over persons. */
+  | { kind: 'signIn', path: string, loginToken: string, emails: string[], password: string }
+  /** Signed REST GET rotating over `paths`; the strong form signs a fresh (t, path) every time. */
+  | { kind: 'signed', form: 'legacy' | 'strong', paths: string[], apiKey: string, secret: string }
+
+export interface LoadJob {
+  url: string
+  plan: RequestPlan
+  connections: number
+  durationSec: number
+  warmupSec: number
+}
+
+export interface LoadResult {
+  rps: number
+  p50: number
+  p99: number
+  requests: number
+  non2xx: number
+  errors: number
+  statusCodes: Record<string, number>
+}
+
+function requestFactory(plan: RequestPlan): autocannon.Request {
+  let counter = 0
+  switch (plan.kind) {
+    case 'static':
+      return { method: plan.method, path: plan.path, headers: plan.headers, body: plan.body }
+    case 'graphql': {
+      const body = JSON.stringify({ query: plan.query })
+      return {
+        method: 'POST', path: plan.path, body,
+        setupRequest(request) {
+          const token = plan.tokens[counter++ % plan.tokens.length]
+          request.headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` }
+          return request
+        },
+      }
+    }
+    case 'signIn': {
+      const query = 'mutation($email: String!, $password: String!) { signIn(email: $email, password: $password) { ok error { code } result { token } } }'
+      return {
+        method: 'POST', path: plan.path,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${plan.loginToken}` },
+        setupRequest(request) {
+          const email = plan.emails[counter++ % plan.emails.length]
+          request.body = JSON.stringify({ query, variables: { email, password: plan.password } })
+          return request
+        },
+      }
+    }
+    case 'signed': {
+      const legacy = createHmac('sha256', plan.secret).update('').digest('hex')
+      const start = Math.floor(Date.now() / 1000)
+      return {
+        method: 'GET', path: plan.paths[0],
+        setupRequest(request) {
+          const n = counter++
+          const path = plan.paths[n % plan.paths.length]
+          let signature = legacy
+          if (plan.form === 'strong') {
+            // Unique per request: each (path, t) pair is used once; t steps back one second per
+            // full rotation over the paths, staying well inside the 300 s tolerance.
+            const t = start - Math.floor(n / plan.paths.length)
+            signature = `t=${t},v1=${createHmac('sha256', plan.secret).update(`${t}\nGET\n${path}\n`).digest('hex')}`
+          }
+          request.path = path
+          request.headers = { 'x-api-key': plan.apiKey, 'x-signature': signature }
+          return request
+        },
+      }
+    }
+  }
+}
+
+function run(job: LoadJob, durationSec: number, request: autocannon.Request): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    autocannon({ url: job.url, connections: job.connections, duration: durationSec, requests: [request], timeout: 30 }, (error, result) => {
+      if (error) reject(error)
+      else resolve(result)
+    })
+  })
+}
+
+async function load(job: LoadJob): Promise<LoadResult> {
+  const request = requestFactory(job.plan)
+  if (job.warmupSec > 0) await run(job, job.warmupSec, request)
+  const result = await run(job, job.durationSec, request)
+  const statusCodes: Record<string, number> = {}
+  for (const [code, stat] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = Number((stat as { count: number | string }).count)
+  const ok = result['2xx']
+  return {
+    rps: ok / result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    requests: result.requests.total,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    statusCodes,
+  }
+}
+
+serveParent({ pid: process.pid }, { load })
