@@ -4,7 +4,7 @@
  * view permissions (Contember §5). `Identity.apiKey` is always null, as in Contember.
  */
 import { rolesAllow } from '../../domain/acl/permissions.js'
-import { personsByIdentityIds, type PersonRow } from '../../domain/identity/queries.js'
+import { identitiesByIds, personsByIdentityIds, type PersonRow } from '../../domain/identity/queries.js'
 import type { GraphQLContext } from '../context.js'
 
 export interface IdentityRef {
@@ -16,10 +16,12 @@ export interface IdentityRef {
 
 const isSelf = (identity: IdentityRef, context: GraphQLContext) => identity.id === context.auth.identityId
 
-function visibleRoles(identity: IdentityRef, context: GraphQLContext): string[] | null {
+/** Another identity's roles are loaded only when the caller may see them (and were not loaded with it). */
+async function visibleRoles(identity: IdentityRef, context: GraphQLContext): Promise<string[] | null> {
   if (isSelf(identity, context)) return context.auth.roles
-  if (identity.roles && rolesAllow(context.auth.roles, 'identity:viewPermissions')) return identity.roles
-  return null
+  if (!rolesAllow(context.auth.roles, 'identity:viewPermissions')) return null
+  if (identity.roles) return identity.roles
+  return (await identitiesByIds(context.ctx.db, [identity.id])).get(identity.id)?.roles ?? null
 }
 
 export const identityResolvers = {
@@ -30,8 +32,8 @@ export const identityResolvers = {
     description: (identity: IdentityRef) => identity.description ?? null,
     apiKey: () => null,
     roles: (identity: IdentityRef, _: unknown, context: GraphQLContext) => visibleRoles(identity, context),
-    permissions: (identity: IdentityRef, _: unknown, context: GraphQLContext) => {
-      const roles = visibleRoles(identity, context)
+    permissions: async (identity: IdentityRef, _: unknown, context: GraphQLContext) => {
+      const roles = await visibleRoles(identity, context)
       if (!roles) return null
       return {
         canCreateProject: rolesAllow(roles, 'project:create'),

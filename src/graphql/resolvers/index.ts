@@ -5,6 +5,10 @@
 import { DateTime, Json } from './scalars.js'
 import { identityLoaders, identityResolvers } from './identity.js'
 import { otpResolvers } from './otp.js'
+import { authResolvers } from './auth.js'
+import { personResolvers } from './persons.js'
+import { globalApiKeyResolvers } from './api-keys-global.js'
+import { configurationResolvers } from './configuration.js'
 
 type ResolverMap = Record<string, Record<string, unknown>>
 
@@ -22,5 +26,5 @@ function merge(...maps: ResolverMap[]): ResolverMap {
   return merged
 }
 
-export const resolvers = { Json, DateTime, ...merge(identityResolvers, otpResolvers) }
+export const resolvers = { Json, DateTime, ...merge(identityResolvers, otpResolvers, authResolvers, personResolvers, globalApiKeyResolvers, configurationResolvers) }
 export const loaders = merge(identityLoaders)

@@ -1,0 +1,102 @@
+/**
+ * signIn and createSessionToken: the two ways to obtain a session key for a person.
+ *
+ * signIn follows Contember's order with one fix: the password is checked before the disabled
+ * flag, so PERSON_DISABLED is only told to someone who knows the password. Stored bcrypt (or
+ * weaker argon2) hashes are re-hashed to the current argon2id parameters on success. Both
+ * outcomes are audited (`login`, `create_session_token`), never with the password or token.
+ */
+import { eq } from 'drizzle-orm'
+import { person } from '../../db/schema.js'
+import type { Actor, DomainContext } from '../context.js'
+import { recordAudit } from '../audit/record.js'
+import { fail } from '../errors.js'
+import { checkSignInOtp } from '../mfa/otp.js'
+import { createSessionKey } from '../sessions/api-keys.js'
+import { tooLongToVerify } from './password-policy.js'
+import { findPersonByEmail, findPersonById, toPersonRow, type AuthorizeTarget, type Failure, type PersonRecord } from './persons.js'
+import type { PersonRow } from './queries.js'
+
+export interface SessionIssued {
+  ok: true
+  token: string
+  person: PersonRow
+}
+
+export type SignInErrorCode = 'UNKNOWN_EMAIL' | 'NO_PASSWORD_SET' | 'INVALID_PASSWORD' | 'PERSON_DISABLED' | 'OTP_REQUIRED' | 'INVALID_OTP_TOKEN'
+
+export interface SignInInput {
+  email: string
+  password: string
+  expiration?: number | null
+  otpToken?: string | null
+}
+
+export async function signIn(ctx: DomainContext, actor: Actor, input: SignInInput): Promise<SessionIssued | Failure<SignInErrorCode>> {
+  const found = await findPersonByEmail(ctx.db, input.email)
+  // The hash is verified outside the transaction: no connection is held while argon2 runs.
+  const check = found?.passwordHash && !tooLongToVerify(ctx.config, input.password)
+    ? await ctx.passwords.verify(found.passwordHash, input.password)
+    : { valid: false, needsRehash: false }
+  const rehash = check.needsRehash ? await ctx.passwords.hash(input.password) : undefined
+
+  return ctx.db.transaction(async (tx) => {
+    const failed = async (code: SignInErrorCode, message: string, target?: PersonRecord) => {
+      await recordAudit(tx, actor, {
+        type: 'login', success: false, errorCode: code, errorMessage: message,
+        personId: target?.id ?? null, personInputIdentifier: input.email,
+      })
+      return fail(code, message)
+    }
+    if (!found) return failed('UNKNOWN_EMAIL', `Person with email ${input.email} not found`)
+    if (!found.passwordHash) return failed('NO_PASSWORD_SET', 'No password set', found)
+    if (!check.valid) return failed('INVALID_PASSWORD', 'Password does not match', found)
+    if (found.disabledAt) return failed('PERSON_DISABLED', 'Person is disabled', found)
+    const otp = await checkSignInOtp(ctx, tx, found.id, input.otpToken)
+    if (!otp.ok) return failed(otp.code, otp.message, found)
+    if (rehash) await tx.update(person).set({ passwordHash: rehash }).where(eq(person.id, found.id))
+    const session = await createSessionKey(ctx, tx, found.identityId, input.expiration)
+    await recordAudit(tx, actor, {
+      type: 'login', personId: found.id, personInputIdentifier: input.email,
+      eventData: { apiKeyId: session.id, expiresAt: session.expiresAt.toISOString(), passwordRehashed: Boolean(rehash) },
+    })
+    return { ok: true as const, token: session.token, person: toPersonRow(found) }
+  })
+}
+
+export type CreateSessionTokenErrorCode = 'UNKNOWN_EMAIL' | 'UNKNOWN_PERSON_ID' | 'PERSON_DISABLED'
+
+export type PersonIdentifier = { email: string } | { personId: string }
+
+/**
+ * A session for another person without their password (impersonation by an admin). Contember
+ * checks access twice: the surface checks the action first, `authorize` then checks the target.
+ */
+export async function createSessionToken(
+  ctx: DomainContext, actor: Actor, identifier: PersonIdentifier, expiration: number | null | undefined, authorize: AuthorizeTarget,
+): Promise<SessionIssued | Failure<CreateSessionTokenErrorCode>> {
+  return ctx.db.transaction(async (tx) => {
+    const input = 'email' in identifier ? identifier.email : identifier.personId
+    const target = 'email' in identifier ? await findPersonByEmail(tx, identifier.email) : await findPersonById(tx, identifier.personId)
+    const failed = async (code: CreateSessionTokenErrorCode, message: string) => {
+      await recordAudit(tx, actor, {
+        type: 'create_session_token', success: false, errorCode: code, errorMessage: message,
+        targetPersonId: target?.id ?? null, personInputIdentifier: input,
+      })
+      return fail(code, message)
+    }
+    if (!target) {
+      return 'email' in identifier
+        ? failed('UNKNOWN_EMAIL', `Person with email ${identifier.email} not found`)
+        : failed('UNKNOWN_PERSON_ID', `Person with id ${identifier.personId} not found`)
+    }
+    if (target.disabledAt) return failed('PERSON_DISABLED', `Person with id ${target.id} is disabled`)
+    authorize(target.roles)
+    const session = await createSessionKey(ctx, tx, target.identityId, expiration)
+    await recordAudit(tx, actor, {
+      type: 'create_session_token', targetPersonId: target.id, personInputIdentifier: input,
+      eventData: { apiKeyId: session.id, expiresAt: session.expiresAt.toISOString() },
+    })
+    return { ok: true as const, token: session.token, person: toPersonRow(target) }
+  })
+}
