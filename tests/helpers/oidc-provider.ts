@@ -141,7 +141,9 @@ async function readBody(req: IncomingMessage): Promise<string> {
 }
 
 async function serve(): Promise<void> {
-  const { default: Provider } = await import('oidc-provider')
+  // oidc-provider ships no type declarations; the few members used here are typed below.
+  const providerModule: string = 'oidc-provider'
+  const { default: Provider } = await import(providerModule) as { default: new (issuer: string, config: unknown) => ProviderInstance }
   const jose = await import('jose')
   const { privateKey } = await jose.generateKeyPair('RS256', { extractable: true })
   const signingJwk = { ...(await jose.exportJWK(privateKey)), kid: 'test-rs256', alg: 'RS256', use: 'sig' }
@@ -179,7 +181,7 @@ async function serve(): Promise<void> {
   } as never)
 
   // The control switch rewrites the token endpoint's answer after the provider produced it.
-  provider.use(async (ctx, next) => {
+  provider.use(async (ctx: KoaContext, next: () => Promise<void>) => {
     await next()
     if (ctx.path !== '/token' || tamper === 'none' || !ctx.body || typeof ctx.body !== 'object') return
     const body = ctx.body as { id_token?: string }
@@ -226,7 +228,14 @@ async function serve(): Promise<void> {
   process.on('SIGTERM', () => server.close(() => process.exit(0)))
 }
 
-type ProviderInstance = InstanceType<typeof import('oidc-provider').default>
+interface KoaContext { path: string, body: unknown }
+interface ProviderInstance {
+  use(middleware: (ctx: KoaContext, next: () => Promise<void>) => Promise<void>): void
+  callback(): (req: IncomingMessage, res: ServerResponse) => void
+  interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<{ uid: string, params: Record<string, unknown> }>
+  interactionFinished(req: IncomingMessage, res: ServerResponse, result: unknown, options: { mergeWithLastSubmission: boolean }): Promise<void>
+  Grant: new (init: { accountId: string, clientId: string }) => { addOIDCScope(scope: string): void, save(): Promise<string> }
+}
 
 async function handleInteraction(provider: ProviderInstance, req: IncomingMessage, res: ServerResponse, submitted: boolean): Promise<void> {
   const details = await provider.interactionDetails(req, res)

@@ -5,6 +5,7 @@
 import { DateTime, Json } from './scalars.js'
 import { identityLoaders, identityResolvers } from './identity.js'
 import { otpResolvers } from './otp.js'
+import { idpResolvers } from './idp.js'
 import { authResolvers } from './auth.js'
 import { personResolvers } from './persons.js'
 import { globalApiKeyResolvers } from './api-keys-global.js'
@@ -26,5 +27,5 @@ function merge(...maps: ResolverMap[]): ResolverMap {
   return merged
 }
 
-export const resolvers = { Json, DateTime, ...merge(identityResolvers, otpResolvers, authResolvers, personResolvers, globalApiKeyResolvers, configurationResolvers) }
+export const resolvers = { Json, DateTime, ...merge(identityResolvers, otpResolvers, idpResolvers, authResolvers, personResolvers, globalApiKeyResolvers, configurationResolvers) }
 export const loaders = merge(identityLoaders)
