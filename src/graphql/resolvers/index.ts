@@ -10,6 +10,7 @@ import { authResolvers } from './auth.js'
 import { personResolvers } from './persons.js'
 import { globalApiKeyResolvers } from './api-keys-global.js'
 import { configurationResolvers } from './configuration.js'
+import { passwordlessResolvers } from './passwordless.js'
 
 type ResolverMap = Record<string, Record<string, unknown>>
 
@@ -27,5 +28,5 @@ function merge(...maps: ResolverMap[]): ResolverMap {
   return merged
 }
 
-export const resolvers = { Json, DateTime, ...merge(identityResolvers, otpResolvers, idpResolvers, authResolvers, personResolvers, globalApiKeyResolvers, configurationResolvers) }
+export const resolvers = { Json, DateTime, ...merge(identityResolvers, otpResolvers, idpResolvers, authResolvers, personResolvers, globalApiKeyResolvers, configurationResolvers, passwordlessResolvers) }
 export const loaders = merge(identityLoaders)
