@@ -8,6 +8,7 @@ import { authenticator } from 'otplib'
 import { sql } from 'drizzle-orm'
 import { LOGIN_TOKEN, ROOT_TOKEN, startTestServer, type TestServer } from '../helpers/server.js'
 import { gql } from '../helpers/http.js'
+import { personSession } from '../helpers/accounts.js'
 import { apiKey, identity, person } from '../../src/db/schema.js'
 import { generateToken, sha256Hex } from '../../src/domain/crypto/tokens.js'
 
@@ -165,4 +166,22 @@ test('permission denials: the login token and an identity without the person rol
   }
   const stored = await server.runtime.database.rows(sql`select 1 from person_mfa where person_id = ${roleless.personId}`)
   assert.equal(stored.length, 0, 'a refused prepareOtp writes nothing')
+})
+
+test('signIn after confirmOtp: the confirming code is spent, a next-step code signs in once', async () => {
+  const erin = await personSession(server.url)
+  const { otpSecret } = await prepare(erin.token)
+  await awayFromStepEdge()
+  const confirmed = codeAt(otpSecret, 0)
+  assert.equal((await confirm(erin.token, confirmed)).ok, true)
+  const SIGN_IN = 'mutation($email: String!, $password: String!, $otpToken: String) { signIn(email: $email, password: $password, otpToken: $otpToken) { ok error { code developerMessage } result { token } } }'
+  const signIn = async (otpToken?: string) => (await gql(server.url, LOGIN_TOKEN, SIGN_IN, { email: erin.email, password: erin.password, otpToken })).body.data.signIn
+  const invalid = { code: 'INVALID_OTP_TOKEN', developerMessage: 'OTP token validation has failed' }
+  assert.deepEqual((await signIn()).error, { code: 'OTP_REQUIRED', developerMessage: '2FA is enabled. OTP token is required' })
+  assert.deepEqual((await signIn(confirmed)).error, invalid, 'the code confirmOtp accepted is not usable again')
+  const next = codeAt(otpSecret, 1)
+  const signedIn = await signIn(next)
+  assert.equal(signedIn.ok, true, JSON.stringify(signedIn))
+  assert.match(signedIn.result.token, /^[0-9a-f]{40}$/)
+  assert.deepEqual((await signIn(next)).error, invalid, 'replay of the code that just signed in')
 })
