@@ -114,7 +114,8 @@ async function fullSignIn(slug: string, login: string, password: string) {
 }
 
 before(async () => {
-  [server, provider] = await Promise.all([startTestServer(), startOidcProvider()])
+  // Logs are captured at the most verbose level to prove that no secret or token reaches them.
+  [server, provider] = await Promise.all([startTestServer({ captureLogs: true, env: { LOG_LEVEL: 'trace' } }), startOidcProvider()])
   await addProvider('corp')
   await addProvider('auto', { autoSignUp: true }, { fetchUserInfo: true })
   await addProvider('exclusive', { autoSignUp: true, exclusive: true })
@@ -250,6 +251,15 @@ describe('signInIDP: person resolution', () => {
     assert.equal(grace.result, null)
   })
 
+  test('two first sign-ins of the same new account at once end with one person', async () => {
+    const [first, second] = await Promise.all([authorize('auto', 'sub-dave', 'dave-pw'), authorize('auto', 'sub-dave', 'dave-pw')])
+    const results = await Promise.all([first, second].map(({ url, sessionData }) => signInIdp('auto', { url, redirectUrl: OIDC_REDIRECT_URL, sessionData })))
+    assert.ok(results.every((result) => result.ok), JSON.stringify(results))
+    assert.equal(results[0].result.person.id, results[1].result.person.id)
+    const persons = await server.runtime.database.rows(sql`select id from person where email = 'dave@example.com'`)
+    assert.equal(persons.length, 1)
+  })
+
   test('the deprecated idpResponse / redirectUrl / sessionData arguments still work', async () => {
     await signUp('heidi@example.com')
     const { url, sessionData } = await authorize('corp', 'sub-heidi', 'heidi-pw')
@@ -353,6 +363,16 @@ describe('signInIDP: refused responses', () => {
     const init = await call(INIT, { identityProvider: 'fb', data: { redirectUrl: OIDC_REDIRECT_URL } })
     assert.equal(init.error.code, 'IDP_VALIDATION_FAILED')
     assert.match(init.error.developerMessage, /not supported/)
+  })
+})
+
+describe('secrets', () => {
+  test('neither the client secret nor any session token appears in the server log', async () => {
+    assert.ok(server.logs.length > 0, 'the log was captured')
+    const log = server.logs.join('')
+    assert.ok(!log.includes(OIDC_CLIENT_SECRET))
+    const alice = await fullSignIn('corp', 'sub-alice', 'alice-pw')
+    assert.ok(!server.logs.join('').includes(alice.result.token))
   })
 })
 
