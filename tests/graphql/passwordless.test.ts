@@ -153,6 +153,22 @@ test('three wrong OTPs, then TOKEN_EXPIRED even for the right one; "OTP not set"
   assert.equal((await signIn({ requestId: second, validationType: 'token', token: secondToken })).error.code, 'TOKEN_INVALID', 'the attempt limit applies to OTP only')
 })
 
+test('concurrent attempts: parallel wrong OTPs count at most three; parallel sign-ins with one token give one session', async () => {
+  await seedPerson('judy@example.com')
+  const guessed = (await init('judy@example.com')).result.requestId
+  const guessedToken = (await linkFor('judy@example.com')).searchParams.get('token')!
+  assert.equal((await activate(guessed, guessedToken, sha256('C0FFEE'))).ok, true)
+  const guesses = await Promise.all(Array.from({ length: 8 }, (_, i) => signIn({ requestId: guessed, validationType: 'otp', token: `00000${i}` })))
+  assert.deepEqual(guesses.map((g) => g.error.code).sort(), [...Array(3).fill('TOKEN_INVALID'), ...Array(5).fill('TOKEN_EXPIRED')].sort())
+  assert.equal((await signIn({ requestId: guessed, validationType: 'otp', token: 'C0FFEE' })).error.code, 'TOKEN_EXPIRED')
+
+  const raced = (await init('judy@example.com')).result.requestId
+  const racedToken = (await linkFor('judy@example.com', 2)).searchParams.get('token')!
+  const results = await Promise.all(Array.from({ length: 5 }, () => signIn({ requestId: raced, validationType: 'token', token: racedToken })))
+  assert.equal(results.filter((r) => r.ok).length, 1, JSON.stringify(results))
+  assert.deepEqual([...new Set(results.filter((r) => !r.ok).map((r) => r.error.code))], ['TOKEN_USED'])
+})
+
 test('unknown or malformed request, wrong token, expired token, lifetime from the configuration', async () => {
   await seedPerson('dave@example.com')
   assert.deepEqual(await signIn({ requestId: randomUUID(), validationType: 'token', token: 'x' }), error('TOKEN_NOT_FOUND', 'Token not found'))

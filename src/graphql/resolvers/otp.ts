@@ -6,21 +6,14 @@
  */
 import { rolesAllow } from '../../domain/acl/permissions.js'
 import { confirmOtp, disableOtp, prepareOtp } from '../../domain/mfa/otp.js'
-import type { Result } from '../../domain/errors.js'
 import type { GraphQLContext } from '../context.js'
 import { ForbiddenError, requireAccess } from '../errors.js'
+import { payload } from './business-result.js'
 
 function requireOtpPerson(context: GraphQLContext): string {
   requireAccess(rolesAllow(context.auth.roles, 'person:setupOtp'), 'You are not allowed to setup a OTP')
   if (!context.auth.personId) throw new ForbiddenError('Only a person can set up two-factor authentication: this token has no person')
   return context.auth.personId
-}
-
-/** Contember's payload for responses that still carry the deprecated `errors` list. */
-function withErrors(result: Result<unknown>) {
-  if (result.ok) return { ok: true, errors: [], error: null }
-  const error = { code: result.code, developerMessage: result.message, endUserMessage: null }
-  return { ok: false, errors: [error], error }
 }
 
 export const otpResolvers = {
@@ -32,11 +25,11 @@ export const otpResolvers = {
     },
     async confirmOtp(_: unknown, args: { otpToken: string }, context: GraphQLContext) {
       const personId = requireOtpPerson(context)
-      return withErrors(await confirmOtp(context.ctx, context.actor, personId, args.otpToken))
+      return payload(await confirmOtp(context.ctx, context.actor, personId, args.otpToken))
     },
     async disableOtp(_: unknown, __: unknown, context: GraphQLContext) {
       const personId = requireOtpPerson(context)
-      return withErrors(await disableOtp(context.ctx, context.actor, personId))
+      return payload(await disableOtp(context.ctx, context.actor, personId))
     },
   },
 }

@@ -3,26 +3,20 @@
  * and signInPasswordless (login token), and a person's own enable/disable switch.
  */
 import { rolesAllow } from '../../domain/acl/permissions.js'
-import type { Result } from '../../domain/errors.js'
 import { activatePasswordlessOtp, initSignInPasswordless, signInPasswordless } from '../../domain/passwordless/sign-in.js'
 import { toggleMyPasswordless } from '../../domain/passwordless/toggle.js'
 import type { ValidationType } from '../../domain/passwordless/token.js'
 import type { GraphQLContext } from '../context.js'
 import { requireAccess } from '../errors.js'
-
-function response<T>(result: Result<T>, toResult?: (value: T) => unknown) {
-  if (!result.ok) return { ok: false, error: { code: result.code, developerMessage: result.message }, result: null }
-  return { ok: true, error: null, result: toResult ? toResult(result.value) : null }
-}
+import { payload } from './business-result.js'
 
 async function toggle(context: GraphQLContext, enabled: boolean) {
   // Contember checks for a person before access.
   if (!context.auth.personId) {
-    return { ok: false, error: { code: 'NOT_A_PERSON', developerMessage: 'Only a person can toggle passwordless sign-in' } }
+    return payload({ ok: false, code: 'NOT_A_PERSON', message: 'Only a person can toggle passwordless sign-in' })
   }
   requireAccess(rolesAllow(context.auth.roles, 'person:togglePasswordless'), 'You are not allowed to enable passwordless')
-  const { ok, error } = response(await toggleMyPasswordless(context.ctx, context.actor, context.auth.personId, enabled))
-  return { ok, error }
+  return payload(await toggleMyPasswordless(context.ctx, context.actor, context.auth.personId, enabled))
 }
 
 export const passwordlessResolvers = {
@@ -32,12 +26,11 @@ export const passwordlessResolvers = {
       const result = await initSignInPasswordless(context.ctx, context.actor, {
         email: args.email, mailVariant: args.options?.mailVariant, mailProject: args.options?.mailProject,
       })
-      return response(result, (value) => value)
+      return payload(result, result.ok ? result.value : null)
     },
     async activatePasswordlessOtp(_: unknown, args: { requestId: string, token: string, otpHash: string }, context: GraphQLContext) {
       requireAccess(rolesAllow(context.auth.roles, 'person:passwordlessSignIn'), 'You are not allowed to activate passwordless OTP')
-      const { ok, error } = response(await activatePasswordlessOtp(context.ctx, context.actor, args))
-      return { ok, error }
+      return payload(await activatePasswordlessOtp(context.ctx, context.actor, args))
     },
     async signInPasswordless(
       _: unknown,
@@ -45,7 +38,8 @@ export const passwordlessResolvers = {
       context: GraphQLContext,
     ) {
       requireAccess(rolesAllow(context.auth.roles, 'person:passwordlessSignIn'), 'You are not allowed to sign in using passwordless')
-      return response(await signInPasswordless(context.ctx, context.actor, args), (value) => value)
+      const result = await signInPasswordless(context.ctx, context.actor, args)
+      return payload(result, result.ok ? result.value : null)
     },
     enableMyPasswordless: (_: unknown, __: unknown, context: GraphQLContext) => toggle(context, true),
     disableMyPasswordless: (_: unknown, __: unknown, context: GraphQLContext) => toggle(context, false),
