@@ -5,23 +5,21 @@
  * itself). Tokens are 40 hex, stored as SHA-256; a token never appears in the audit log.
  * An unknown e-mail is PERSON_NOT_FOUND, as Contember 2.0.8 (it does not mask it).
  */
-import { and, asc, eq, isNull } from 'drizzle-orm'
-import type { DbOrTx } from '../../db/client.js'
-import { person, personToken, project, projectMembership } from '../../db/schema.js'
+import { and, eq } from 'drizzle-orm'
+import { person, personToken } from '../../db/schema.js'
 import type { Actor, DomainContext } from '../context.js'
 import { recordAudit } from '../audit/record.js'
 import { constantTimeEqual, generateToken, sha256Hex } from '../crypto/tokens.js'
 import { fail } from '../errors.js'
 import { sendTemplatedMail } from '../mail/index.js'
+import { preferredMailProject } from '../passwordless/mail-project.js'
 import { disableIdentitySessions } from '../sessions/api-keys.js'
 import { passwordWeakness } from './password-policy.js'
-import { findPersonByEmail, type Failure, type PersonRecord } from './persons.js'
+import { findPersonByEmail, type Failure } from './persons.js'
 import { UUID } from './queries.js'
 
 const RESET_TOKEN_TYPE = 'password_reset'
 const RESET_TOKEN_MINUTES = 60
-/** Roles that are implicitly admin of every project (Contember §3). */
-const EVERY_PROJECT_ROLES = ['super_admin', 'project_admin']
 
 export interface ResetRequestOptions {
   mailProject?: string | null
@@ -45,7 +43,7 @@ export async function createResetPasswordRequest(
       tokenHash: sha256Hex(token), personId: target.id, type: RESET_TOKEN_TYPE,
       expiresAt: new Date(now.getTime() + RESET_TOKEN_MINUTES * 60_000), createdAt: now,
     }).returning({ id: personToken.id })
-    const mailProject = await preferredProject(tx, target, options.mailProject ?? null)
+    const mailProject = await preferredMailProject(tx, target.identityId, target.roles, options.mailProject)
     await sendTemplatedMail(ctx, tx, {
       type: 'RESET_PASSWORD_REQUEST',
       to: target.email,
@@ -59,21 +57,6 @@ export async function createResetPasswordRequest(
     })
     return { ok: true as const }
   })
-}
-
-/**
- * The project a reset mail is branded with (Contember's getPreferredProject): the person's only
- * project, else `mailProject` when the person belongs to it, else none.
- */
-async function preferredProject(db: DbOrTx, target: PersonRecord, mailProject: string | null) {
-  const columns = { id: project.id, name: project.name, slug: project.slug }
-  const projects = target.roles.some((role) => EVERY_PROJECT_ROLES.includes(role))
-    ? await db.select(columns).from(project).where(isNull(project.archivedAt)).orderBy(asc(project.slug))
-    : await db.selectDistinct(columns).from(project)
-      .innerJoin(projectMembership, eq(projectMembership.projectId, project.id))
-      .where(and(eq(projectMembership.identityId, target.identityId), isNull(project.archivedAt)))
-  if (projects.length === 1) return projects[0]
-  return projects.find((candidate) => candidate.slug === mailProject)
 }
 
 export type ResetPasswordErrorCode = 'PASSWORD_TOO_WEAK' | 'TOKEN_NOT_FOUND' | 'TOKEN_USED' | 'TOKEN_EXPIRED'
