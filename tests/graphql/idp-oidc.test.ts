@@ -12,7 +12,7 @@ import { sql } from 'drizzle-orm'
 import { gql } from '../helpers/http.js'
 import { LOGIN_TOKEN, ROOT_TOKEN, startTestServer, type TestServer } from '../helpers/server.js'
 import {
-  Browser, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, OIDC_REDIRECT_URL, startOidcProvider, type OidcProviderHandle,
+  Browser, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, OIDC_HS256_CLIENT_ID, OIDC_REDIRECT_URL, startOidcProvider, type OidcProviderHandle,
 } from '../helpers/oidc-provider.js'
 
 // Verbatim from the client reference (contember-client.md §4).
@@ -260,6 +260,13 @@ describe('signInIDP: person resolution', () => {
     assert.equal(persons.length, 1)
   })
 
+  test('HS256 ID tokens are verified with the client secret', async () => {
+    await addProvider('hs256', {}, { clientId: OIDC_HS256_CLIENT_ID, idTokenSignedResponseAlg: 'HS256' })
+    const signedIn = await fullSignIn('hs256', 'sub-bob', 'bob-pw')
+    assert.equal(signedIn.ok, true, JSON.stringify(signedIn))
+    assert.equal(signedIn.result.idpResponse.aud, OIDC_HS256_CLIENT_ID)
+  })
+
   test('the deprecated idpResponse / redirectUrl / sessionData arguments still work', async () => {
     await signUp('heidi@example.com')
     const { url, sessionData } = await authorize('corp', 'sub-heidi', 'heidi-pw')
@@ -338,6 +345,12 @@ describe('signInIDP: refused responses', () => {
     // The same token with the right claims passes: the refusals above are about those claims.
     const good = await tryToken({})
     assert.equal(good.ok, true, JSON.stringify(good))
+  })
+
+  test('an ID token signed with another algorithm than the configured one is refused', async () => {
+    await addProvider('expects-es256', {}, { idTokenSignedResponseAlg: 'ES256' })
+    const { url, sessionData } = await authorize('expects-es256', 'sub-alice', 'alice-pw')
+    expectRefused(await signInIdp('expects-es256', { url, redirectUrl: OIDC_REDIRECT_URL, sessionData }), 'IDP_VALIDATION_FAILED', /alg/)
   })
 
   test('an error from the provider in the callback is INVALID_IDP_RESPONSE', async () => {

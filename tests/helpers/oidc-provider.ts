@@ -16,6 +16,8 @@ import { createInterface } from 'node:readline'
 export const OIDC_CLIENT_ID = 'tenant-gateway-test'
 export const OIDC_CLIENT_SECRET = 'oidc-test-client-secret-0123456789abcdef'
 export const OIDC_REDIRECT_URL = 'http://127.0.0.1:5999/idp/callback'
+/** A second client whose ID tokens are HS256, keyed with its client secret. */
+export const OIDC_HS256_CLIENT_ID = 'tenant-gateway-hs256'
 
 export interface OidcAccount {
   password: string
@@ -163,7 +165,16 @@ async function serve(): Promise<void> {
       grant_types: ['authorization_code'],
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
+    }, {
+      client_id: OIDC_HS256_CLIENT_ID,
+      client_secret: OIDC_CLIENT_SECRET,
+      redirect_uris: [OIDC_REDIRECT_URL],
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      id_token_signed_response_alg: 'HS256',
     }],
+    enabledJWA: { idTokenSigningAlgValues: ['RS256', 'HS256'] },
     jwks: { keys: [signingJwk] },
     cookies: { keys: ['oidc-test-cookie-key'] },
     // Real providers (Google, Entra ID) put email and name in the ID token; so does this one.
