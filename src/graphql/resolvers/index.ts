@@ -4,6 +4,11 @@
  */
 import { DateTime, Json } from './scalars.js'
 import { identityLoaders, identityResolvers } from './identity.js'
+import { projectResolvers } from './projects.js'
+import { memberLoaders, memberResolvers } from './members.js'
+import { inviteResolvers } from './invites.js'
+import { projectApiKeyResolvers } from './api-keys-project.js'
+import { mailTemplateResolvers } from './mail-templates.js'
 import { otpResolvers } from './otp.js'
 import { idpResolvers } from './idp.js'
 import { authResolvers } from './auth.js'
@@ -28,5 +33,6 @@ function merge(...maps: ResolverMap[]): ResolverMap {
   return merged
 }
 
-export const resolvers = { Json, DateTime, ...merge(identityResolvers, otpResolvers, idpResolvers, authResolvers, personResolvers, globalApiKeyResolvers, configurationResolvers, passwordlessResolvers) }
-export const loaders = merge(identityLoaders)
+export const resolvers = { Json, DateTime, ...merge(identityResolvers, otpResolvers, idpResolvers, authResolvers, personResolvers, globalApiKeyResolvers, configurationResolvers, passwordlessResolvers,
+  projectResolvers, memberResolvers, inviteResolvers, projectApiKeyResolvers, mailTemplateResolvers) }
+export const loaders = merge(identityLoaders, memberLoaders)
