@@ -331,9 +331,11 @@ describe('signInIDP: refused responses', () => {
   })
 
   test('ID tokens signed by the provider but for another audience, expired, or with an untrusted azp are refused', async () => {
+    // A provider in the implicit flow takes the ID token straight from the callback parameters.
+    await addProvider('implicit', {}, { responseType: 'id_token' })
     const session = { state: 's1', nonce: 'n1' }
-    const tryToken = async (claims: Record<string, unknown>) => signInIdp('corp', {
-      parameters: { state: 's1', iss: provider.issuer, id_token: await provider.signIdToken({ sub: 'sub-alice', nonce: 'n1', ...claims }) },
+    const tryToken = async (claims: Record<string, unknown>) => signInIdp('implicit', {
+      parameters: { state: 's1', iss: provider.issuer, id_token: await provider.signIdToken({ sub: 'sub-bob', email: 'bob@example.com', nonce: 'n1', ...claims }) },
       sessionData: session,
     })
     const now = Math.floor(Date.now() / 1000)
@@ -342,9 +344,15 @@ describe('signInIDP: refused responses', () => {
     expectRefused(await tryToken({ iss: 'https://evil.example.com' }), 'IDP_VALIDATION_FAILED', /"iss" claim/)
     expectRefused(await tryToken({ aud: [OIDC_CLIENT_ID, 'other'] }), 'IDP_VALIDATION_FAILED', /azp/)
     expectRefused(await tryToken({ azp: 'other' }), 'IDP_VALIDATION_FAILED', /azp mismatch/)
+    expectRefused(await tryToken({ nonce: undefined }), 'IDP_VALIDATION_FAILED', /^nonce mismatch/)
     // The same token with the right claims passes: the refusals above are about those claims.
     const good = await tryToken({})
     assert.equal(good.ok, true, JSON.stringify(good))
+    // A code-flow provider never takes an ID token from the callback, even a valid one.
+    const token = await provider.signIdToken({ sub: 'sub-alice', nonce: 'n1' })
+    expectRefused(await signInIdp('corp', { parameters: { state: 's1', iss: provider.issuer, id_token: token }, sessionData: session }), 'IDP_VALIDATION_FAILED', /code missing from the response/)
+    // Without a nonce in the session data nothing is accepted.
+    expectRefused(await signInIdp('implicit', { parameters: { iss: provider.issuer, id_token: await provider.signIdToken({ sub: 'sub-bob' }) } }), 'IDP_VALIDATION_FAILED', /sessionData\/nonce/)
   })
 
   test('an ID token signed with another algorithm than the configured one is refused', async () => {

@@ -244,7 +244,12 @@ export async function processOidcResponse(config: OidcConfiguration, data: unkno
   const response = readResponseData(data)
   const doc = discovery ?? await discover(config)
   checkCallback(doc, response)
-  const tokens = response.params.code
+  // The nonce binds the ID token to the session that started the flow: it is always required.
+  if (!response.sessionData.nonce) throw new IdpValidationError('value at path /sessionData/nonce: must be string, undefined given')
+  const responseType = config.responseType ?? 'code'
+  const usesCode = responseType.split(' ').includes('code')
+  if (usesCode && !response.params.code) throw new IdpValidationError('code missing from the response')
+  const tokens = usesCode
     ? await exchangeCode(config, doc, response.params.code, response)
     : { ...response.params }
   if (typeof tokens.id_token !== 'string') throw new IdpValidationError('id_token not present in the response')
