@@ -34,3 +34,18 @@ export const DateTime = new GraphQLScalarType({
     return date
   },
 })
+
+/** ISO 8601 durations as Contember 2.1+ uses them (PT30M, P6M, PT1.5S); passed through as strings. */
+const ISO_DURATION = /^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/
+
+function parseInterval(value: unknown): string {
+  if (typeof value !== 'string' || !ISO_DURATION.test(value)) throw new TypeError('Interval must be an ISO 8601 duration, e.g. PT30M')
+  return value
+}
+
+export const Interval = new GraphQLScalarType({
+  name: 'Interval',
+  serialize: (value) => value,
+  parseValue: parseInterval,
+  parseLiteral: (ast) => parseInterval(ast.kind === Kind.STRING ? ast.value : undefined),
+})
