@@ -2,7 +2,7 @@
  * Resolver modules merged into one map. Each module owns a group of operations and the types
  * only it returns; the merge fails loudly if two modules define the same field.
  */
-import { DateTime, Json } from './scalars.js'
+import { DateTime, Interval, Json } from './scalars.js'
 import { identityLoaders, identityResolvers } from './identity.js'
 import { projectResolvers } from './projects.js'
 import { memberLoaders, memberResolvers } from './members.js'
@@ -33,6 +33,6 @@ function merge(...maps: ResolverMap[]): ResolverMap {
   return merged
 }
 
-export const resolvers = { Json, DateTime, ...merge(identityResolvers, otpResolvers, idpResolvers, authResolvers, personResolvers, globalApiKeyResolvers, configurationResolvers, passwordlessResolvers,
+export const resolvers = { Json, DateTime, Interval, ...merge(identityResolvers, otpResolvers, idpResolvers, authResolvers, personResolvers, globalApiKeyResolvers, configurationResolvers, passwordlessResolvers,
   projectResolvers, memberResolvers, inviteResolvers, projectApiKeyResolvers, mailTemplateResolvers) }
 export const loaders = merge(identityLoaders, memberLoaders)
