@@ -33,6 +33,8 @@ export interface SmtpSink {
   waitForMails(count: number, timeoutMs?: number): Promise<ReceivedMail[]>
   /** Mails addressed to this recipient (case-insensitive). */
   mailsTo(address: string): ReceivedMail[]
+  /** Resolves with the mails to this recipient once there are at least `count` of them. */
+  waitForMailTo(address: string, count?: number, timeoutMs?: number): Promise<ReceivedMail[]>
   /** The next `count` transactions are refused with a temporary 451 (to test retries). */
   failNext(count: number): void
   close(): Promise<void>
@@ -88,6 +90,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     server.listen(0, '127.0.0.1', () => resolve())
   })
   const port = (server.server.address() as { port: number }).port
+  const mailsTo = (address: string) => mails.filter((mail) => mail.to.some((to) => to.toLowerCase() === address.toLowerCase()))
   return {
     smtpUrl: `smtp://127.0.0.1:${port}`,
     port,
@@ -99,8 +102,14 @@ export async function startSmtpSink(): Promise<SmtpSink> {
         waiters.push({ count, resolve: () => { clearTimeout(timer); resolve(mails.slice()) } })
       })
     },
-    mailsTo(address) {
-      return mails.filter((mail) => mail.to.some((to) => to.toLowerCase() === address.toLowerCase()))
+    mailsTo,
+    async waitForMailTo(address, count = 1, timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs
+      while (mailsTo(address).length < count) {
+        if (Date.now() > deadline) throw new Error(`expected ${count} mail(s) to ${address}, got ${mailsTo(address).length}`)
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+      return mailsTo(address)
     },
     failNext(count) {
       failures = count
