@@ -4,6 +4,7 @@
  *   P1  GET /p1          one primary-key select through our driver and pool (src/db/client.ts)
  *       GET /p1-pg       the same select through node-postgres (pg) with a named prepared statement
  *       GET /p1-drizzle  the same select built by Drizzle's query builder per request
+ *  and, on a second port, P0 with our request logger at info (to /dev/null): what logging costs.
  * Each P1 route rotates over real identity ids so the lookups are not one hot row.
  */
 import Fastify from 'fastify'
@@ -11,7 +12,9 @@ import pg from 'pg'
 import { eq } from 'drizzle-orm'
 import { openDatabase, sql } from '../src/db/client.js'
 import { identity } from '../src/db/schema.js'
+import { createLogger } from '../src/http/logger.js'
 import { serveParent, rssSampler } from './lib/ipc.js'
+import pino from 'pino'
 
 const url = process.env.DATABASE_URL!
 const poolMax = Number(process.env.BENCH_POOL_MAX ?? 0) || undefined
@@ -38,13 +41,18 @@ app.get('/p1-drizzle', async () => {
   return row
 })
 const address = await app.listen({ port: 0, host: '127.0.0.1' })
+
+const logged = Fastify({ loggerInstance: createLogger('info', pino.destination({ dest: '/dev/null', sync: true })) })
+logged.get('/p0', async () => ({ hello: 'world' }))
+const loggedAddress = await logged.listen({ port: 0, host: '127.0.0.1' })
 const rss = rssSampler()
 
-serveParent({ url: address }, {
+serveParent({ url: address, loggedUrl: loggedAddress }, {
   rssReset: () => rss.reset(),
   rssPeak: () => rss.peak(),
 }, async () => {
   await app.close()
+  await logged.close()
   await pool.end()
   await database.close()
 })
