@@ -27,6 +27,7 @@ export type Action =
   | 'person:togglePasswordless' | 'person:signOut' | 'person:setupOtp' | 'person:createSessionToken' | 'person:disable'
   | 'person:changeProfile' | 'person:changePassword' | 'person:invite' | 'person:invite_unmanaged' | 'person:viewSessions'
   | 'person:forceSignOut' | 'person:resetMfa' | 'person:list'
+  | 'person:verifyEmail' | 'person:disconnectIdp' | 'person:viewIdp'
   | 'project:view' | 'project:create' | 'project:update' | 'project:setSecret' | 'project:viewMembers' | 'project:addMember'
   | 'project:updateMember' | 'project:removeMember'
   | 'apiKey:create' | 'apiKey:disable' | 'apiKey:createGlobal' | 'apiKey:list'
@@ -48,10 +49,13 @@ const GRANTS: Record<string, Partial<Record<Action, Condition | true>>> = {
   [TenantRole.LOGIN]: {
     'person:signIn': true, 'person:resetPassword': true, 'person:createIdPUrl': true, 'person:signInIdp': true,
     'person:passwordlessSignIn': true, 'person:requestPasswordlessSignIn': true,
+    // 2.2 e-mail verification / change confirmation: the mailed token is the proof, as for a reset.
+    'person:verifyEmail': true,
   },
   [TenantRole.PERSON]: {
     'person:view': true, 'person:changeMyPassword': true, 'person:changeMyProfile': true, 'person:togglePasswordless': true,
     'person:signOut': true, 'person:setupOtp': true,
+    'person:verifyEmail': true, 'person:disconnectIdp': true,
   },
   [TenantRole.PROJECT_MEMBER]: { 'project:view': true },
   [TenantRole.PROJECT_ADMIN]: {
@@ -60,6 +64,7 @@ const GRANTS: Record<string, Partial<Record<Action, Condition | true>>> = {
     'person:signUp': rolesAssignable, 'identity:addGlobalRoles': rolesAssignable, 'identity:removeGlobalRoles': rolesAssignable,
     'person:createSessionToken': targetNotPrivileged, 'person:disable': targetNotPrivileged,
     'person:changeProfile': targetNotPrivileged, 'person:changePassword': targetNotPrivileged,
+    'person:viewIdp': targetNotPrivileged,
     'project:viewMembers': true, 'project:addMember': true, 'project:updateMember': true, 'project:removeMember': true,
     'person:invite': true, 'person:invite_unmanaged': true,
     'mailTemplate:add': true, 'mailTemplate:remove': true, 'mailTemplate:list': true,
