@@ -43,6 +43,47 @@ const DEFAULTS: Record<string, { subject: string, content: string }> = {
       '{{^url}}<p>Passwordless sign-in is misconfigured: no sign-in URL is set.</p>{{/url}}',
     ].join('\n'),
   },
+  // 2.2 second factor and e-mail ownership mails (the code or token is the only secret in them).
+  EMAIL_OTP: {
+    subject: 'Your verification code',
+    content: [
+      '<h1>Your verification code</h1>',
+      '<p>Use this code to confirm it is you ({{email}}): <code>{{code}}</code></p>',
+      '<p>It expires in {{expiresInMinutes}} minutes. If you did not try to sign in, change your password.</p>',
+    ].join('\n'),
+  },
+  BACKUP_CODES_EXHAUSTED: {
+    subject: 'You have used your last backup code',
+    content: [
+      '<h1>No backup codes left</h1>',
+      '<p>The last backup code of {{email}} was just used to sign in. Generate new backup codes in your account settings.</p>',
+    ].join('\n'),
+  },
+  EMAIL_VERIFICATION: {
+    subject: 'Verify your e-mail address',
+    content: [
+      '<h1>Verify your e-mail address</h1>',
+      '<p>Confirm that <strong>{{email}}</strong> is yours{{#project}} for {{project}}{{/project}} with this token: <code>{{token}}</code></p>',
+      '<p>If you did not ask for it, ignore this mail.</p>',
+    ].join('\n'),
+  },
+  EMAIL_CHANGE_VERIFY: {
+    subject: 'Confirm your new e-mail address',
+    content: [
+      '<h1>Confirm your new e-mail address</h1>',
+      '<p>A change of the sign-in address {{oldEmail}} to <strong>{{email}}</strong> was requested.</p>',
+      '<p>Confirm it with this token: <code>{{token}}</code></p>',
+      '<p>If you did not ask for it, ignore this mail; the address stays unchanged.</p>',
+    ].join('\n'),
+  },
+  EMAIL_CHANGE_NOTIFY: {
+    subject: 'Your e-mail address was changed',
+    content: [
+      '<h1>Your e-mail address was changed</h1>',
+      '<p>The sign-in address {{oldEmail}} was changed to <strong>{{newEmail}}</strong> and every session was signed out.</p>',
+      '<p>If you did not do this, contact your administrator.</p>',
+    ].join('\n'),
+  },
 }
 
 const GENERIC = { subject: '{{subject}}', content: '{{{content}}}' }
