@@ -12,6 +12,7 @@ import mercurius from 'mercurius'
 import type { ExecutionResult, GraphQLError } from 'graphql'
 import type { DomainContext } from '../domain/context.js'
 import { authenticate } from '../domain/tokens/authenticate.js'
+import { trackApiKeyUse } from '../domain/sessions/tracking.js'
 import { formatErrors, statusFor } from './errors.js'
 import type { GraphQLContext } from './context.js'
 import { resolvers, loaders } from './resolvers/index.js'
@@ -59,6 +60,8 @@ export async function graphqlPlugin(app: FastifyInstance, opts: { ctx: DomainCon
     reply.header('x-powered-by', 'Contember 2')
     const authentication = await authenticate(ctx, request.headers.authorization)
     if (!authentication.ok) return unauthorized(reply, authentication.message)
+    // Last use, IP and user agent of the key (Identity.sessions); written off the request path.
+    trackApiKeyUse(ctx, authentication.auth.apiKeyId, { ip: request.ip, userAgent: request.headers['user-agent'] })
 
     const input = readInput(request)
     if (typeof input === 'string') return badRequest(reply, input)

@@ -55,7 +55,7 @@ export async function signIn(ctx: DomainContext, actor: Actor, input: SignInInpu
     const otp = await checkSignInOtp(ctx, tx, found.id, input.otpToken)
     if (!otp.ok) return failed(otp.code, otp.message, found)
     if (rehash) await tx.update(person).set({ passwordHash: rehash }).where(eq(person.id, found.id))
-    const session = await createSessionKey(ctx, tx, found.identityId, input.expiration)
+    const session = await createSessionKey(ctx, tx, found.identityId, input.expiration, actor)
     await recordAudit(tx, actor, {
       type: 'login', personId: found.id, personInputIdentifier: input.email,
       eventData: { apiKeyId: session.id, expiresAt: session.expiresAt.toISOString(), passwordRehashed: Boolean(rehash) },
@@ -92,7 +92,7 @@ export async function createSessionToken(
     }
     if (target.disabledAt) return failed('PERSON_DISABLED', `Person with id ${target.id} is disabled`)
     authorize(target.roles)
-    const session = await createSessionKey(ctx, tx, target.identityId, expiration)
+    const session = await createSessionKey(ctx, tx, target.identityId, expiration, actor)
     await recordAudit(tx, actor, {
       type: 'create_session_token', targetPersonId: target.id, personInputIdentifier: input,
       eventData: { apiKeyId: session.id, expiresAt: session.expiresAt.toISOString() },

@@ -90,7 +90,7 @@ export async function signInIdp(
         if (!found) return failed('PERSON_NOT_FOUND', `Person ${input} not found`, { db: tx, input })
         const { created, linked, ...row } = found
         if (row.disabledAt) return failed('PERSON_DISABLED', 'Person is disabled', { db: tx, personId: row.id, input })
-        const session = await createSessionKey(ctx, tx, row.identityId, expiration)
+        const session = await createSessionKey(ctx, tx, row.identityId, expiration, actor)
         await recordAudit(tx, actor, {
           type: 'idp_login', personId: row.id, identityProviderId: provider.id, personInputIdentifier: input,
           eventData: { identityProvider: slug, apiKeyId: session.id, expiresAt: session.expiresAt.toISOString(), personCreated: created, linked },

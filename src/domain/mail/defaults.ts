@@ -84,6 +84,15 @@ const DEFAULTS: Record<string, { subject: string, content: string }> = {
       '<p>If you did not do this, contact your administrator.</p>',
     ].join('\n'),
   },
+  FORCED_SIGN_OUT: {
+    subject: 'You have been signed out',
+    content: [
+      '<h1>You have been signed out</h1>',
+      '<p>An administrator ended every session and API key of <strong>{{email}}</strong>.</p>',
+      '{{#reason}}<p>Reason: {{reason}}</p>{{/reason}}',
+      '<p>Sign in again to continue.</p>',
+    ].join('\n'),
+  },
 }
 
 const GENERIC = { subject: '{{subject}}', content: '{{{content}}}' }

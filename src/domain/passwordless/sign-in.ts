@@ -174,7 +174,7 @@ export async function signInPasswordless(
     if (!second.ok) return failed(second.code, second.message)
 
     await tx.update(personToken).set({ usedAt: ctx.clock() }).where(and(eq(personToken.id, verdict.value.id), isNull(personToken.usedAt)))
-    const session = await createSessionKey(ctx, tx, target.identityId, input.expiration)
+    const session = await createSessionKey(ctx, tx, target.identityId, input.expiration, actor)
     await recordAudit(tx, actor, {
       type: 'passwordless_login', personId: target.id, personTokenId: verdict.value.id,
       eventData: { validationType: input.validationType, apiKeyId: session.id, expiresAt: session.expiresAt.toISOString() },

@@ -10,6 +10,19 @@ import type { DomainContext } from '../context.js'
 import { generateToken, sha256Hex } from '../crypto/tokens.js'
 import { sessionExpiry } from '../tokens/authenticate.js'
 
+/** Where a session was minted from (the request's client IP and user agent), kept on the key. */
+export interface ClientInfo {
+  ip?: string | null
+  userAgent?: string | null
+}
+
+/** User agents are stored cut to this length: a header may be kilobytes long, a UI shows a line. */
+const USER_AGENT_MAX = 512
+
+export function clipUserAgent(userAgent: string | null | undefined): string | null {
+  return userAgent ? userAgent.slice(0, USER_AGENT_MAX) : null
+}
+
 export interface IssuedKey {
   id: string
   /** The plain token; null when the caller supplied only its hash. */
@@ -19,9 +32,12 @@ export interface IssuedKey {
 /**
  * A session key for the identity. `expirationMinutes` is Contember's `expiration` argument:
  * missing, zero or negative means the configured default; anything above the configured
- * maximum is capped (stored capped, so sliding prolongation keeps the same bound).
+ * maximum is capped (stored capped, so sliding prolongation keeps the same bound). `client` (an
+ * Actor fits) is recorded as the session's created IP and user agent, shown by Identity.sessions.
  */
-export async function createSessionKey(ctx: DomainContext, tx: DbOrTx, identityId: string, expirationMinutes: number | null | undefined): Promise<IssuedKey & { token: string, expiresAt: Date }> {
+export async function createSessionKey(
+  ctx: DomainContext, tx: DbOrTx, identityId: string, expirationMinutes: number | null | undefined, client: ClientInfo = {},
+): Promise<IssuedKey & { token: string, expiresAt: Date }> {
   const requested = expirationMinutes && expirationMinutes > 0
     ? Math.min(expirationMinutes, ctx.config.sessions.maxExpirationMinutes)
     : null
@@ -29,6 +45,7 @@ export async function createSessionKey(ctx: DomainContext, tx: DbOrTx, identityI
   const expiresAt = sessionExpiry(ctx, requested, ctx.clock())
   const [row] = await tx.insert(apiKey).values({
     tokenHash: sha256Hex(token), type: 'session', identityId, expiration: requested, expiresAt, createdAt: ctx.clock(),
+    createdIp: client.ip ?? null, createdUserAgent: clipUserAgent(client.userAgent),
   }).returning({ id: apiKey.id })
   return { id: row.id, token, expiresAt }
 }
