@@ -74,7 +74,7 @@ export async function initSignInPasswordless(
 
     const token = generateToken()
     const now = ctx.clock()
-    const expiresAt = new Date(now.getTime() + passwordless.expirationMinutes * 60_000)
+    const expiresAt = new Date(now.getTime() + passwordless.expirationMs)
     const [row] = await tx.insert(personToken).values({
       tokenHash: sha256Hex(token), personId: found.id, type: PASSWORDLESS_TOKEN_TYPE, expiresAt, createdAt: now,
     }).returning({ id: personToken.id })

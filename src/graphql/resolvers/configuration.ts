@@ -1,5 +1,10 @@
-/** `configuration` and `configure`: the tenant-wide passwordless settings (global scope). */
+/**
+ * `configuration` and `configure` (global scope): the 2.2 Config type. Values that default to the
+ * environment (password minimum length, session lifetimes) are shown as they apply; the captcha
+ * secret is write-only and never shown.
+ */
 import { configure } from '../../domain/config/configure.js'
+import { minutesInterval } from '../../domain/config/interval.js'
 import { readTenantConfig, type TenantConfigInput } from '../../domain/config/tenant-config.js'
 import type { GraphQLContext } from '../context.js'
 import { allow } from './auth.js'
@@ -9,7 +14,18 @@ export const configurationResolvers = {
   Query: {
     async configuration(_: unknown, __: unknown, context: GraphQLContext) {
       allow(context, 'system:viewConfig', 'You are not allowed to view configuration')
-      return readTenantConfig(context.ctx.db)
+      const config = await readTenantConfig(context.ctx.db)
+      const env = context.ctx.config
+      return {
+        ...config,
+        password: { ...config.password, minLength: config.password.minLength ?? env.passwords.minLength },
+        login: {
+          ...config.login,
+          defaultTokenExpiration: config.login.defaultTokenExpiration ?? minutesInterval(env.sessions.defaultExpirationMinutes),
+          maxTokenExpiration: config.login.maxTokenExpiration ?? minutesInterval(env.sessions.maxExpirationMinutes),
+        },
+        captcha: { provider: config.captcha.provider, threshold: config.captcha.threshold, protect: config.captcha.protect },
+      }
     },
   },
   Mutation: {
