@@ -16,6 +16,8 @@ import { personResolvers } from './persons.js'
 import { globalApiKeyResolvers } from './api-keys-global.js'
 import { configurationResolvers } from './configuration.js'
 import { passwordlessResolvers } from './passwordless.js'
+import { sessionLoaders, sessionResolvers } from './sessions.js'
+import { auditLogResolvers } from './audit-log.js'
 
 type ResolverMap = Record<string, Record<string, unknown>>
 
@@ -34,5 +36,5 @@ function merge(...maps: ResolverMap[]): ResolverMap {
 }
 
 export const resolvers = { Json, DateTime, Interval, ...merge(identityResolvers, otpResolvers, idpResolvers, authResolvers, personResolvers, globalApiKeyResolvers, configurationResolvers, passwordlessResolvers,
-  projectResolvers, memberResolvers, inviteResolvers, projectApiKeyResolvers, mailTemplateResolvers) }
-export const loaders = merge(identityLoaders, memberLoaders)
+  projectResolvers, memberResolvers, inviteResolvers, projectApiKeyResolvers, mailTemplateResolvers, sessionResolvers, auditLogResolvers) }
+export const loaders = merge(identityLoaders, memberLoaders, sessionLoaders)
