@@ -4,7 +4,9 @@
  * membership), plus the "direct" permissions of the project ACL's tenant rules, which decide
  * membership actions by matching each target membership against the caller's memberships.
  * super_admin and global project_admin have an implicit `admin` membership in every project.
- * Without a project (missing slug) only the global roles count.
+ * Without a project (missing slug) only the global roles count. A project whose tenant is
+ * disabled is, for everyone but global admins, as if it did not exist: its memberships give no
+ * rights (reads hide it, mutations are refused), and they count again once it is enabled.
  */
 import type { DbOrTx } from '../../db/client.js'
 import { membershipsInProject, stripStorage } from '../memberships/queries.js'
@@ -75,8 +77,14 @@ function directlyAllows(roles: Map<string, RoleDefinition>, own: readonly Member
   return targets.every((target) => grants.some((grant) => targetMatches(grant.rule, grant.own, target)))
 }
 
-export function createProjectScope(caller: Caller, project: { config: Record<string, unknown> } | null, stored: readonly Membership[]): ProjectScope {
-  if (!project) {
+type ScopedProject = { config: Record<string, unknown>, disabled?: boolean }
+
+/** Whether the caller reaches the project through its memberships: not when its tenant is disabled. */
+const reachable = (caller: Caller, project: ScopedProject | null): project is ScopedProject =>
+  project !== null && (!project.disabled || hasImplicitAdmin(caller.roles))
+
+export function createProjectScope(caller: Caller, project: ScopedProject | null, stored: readonly Membership[]): ProjectScope {
+  if (!reachable(caller, project)) {
     return {
       memberships: [],
       allows: (action, meta = {}) => rolesAllow(caller.roles, action, meta),
@@ -113,8 +121,8 @@ export function createProjectScope(caller: Caller, project: { config: Record<str
 }
 
 /** The scope of a caller in a project (or the global scope when the project does not exist). */
-export async function loadProjectScope(db: DbOrTx, caller: Caller, project: { id: string, config: Record<string, unknown> } | null): Promise<ProjectScope> {
-  const stored = project && !hasImplicitAdmin(caller.roles)
+export async function loadProjectScope(db: DbOrTx, caller: Caller, project: { id: string } & ScopedProject | null): Promise<ProjectScope> {
+  const stored = reachable(caller, project) && !hasImplicitAdmin(caller.roles)
     ? (await membershipsInProject(db, project.id, [caller.identityId])).map(stripStorage)
     : []
   return createProjectScope(caller, project, stored)

@@ -1,7 +1,9 @@
 /**
  * The one place where an identity's memberships in a project grow (invite, unmanagedInvite,
- * addProjectMember, updateProjectMember's new roles, createApiKey, createProject). A limit on
- * membership growth (tenant plan limits) belongs here, inside the caller's transaction.
+ * addProjectMember, updateProjectMember's new roles, createApiKey, createProject, tenant install).
+ * The tenant's plan limits are checked here, inside the caller's transaction, under a lock of the
+ * tenant row (limits/membership-limits.ts): a grant that takes a seat beyond the limit throws
+ * LimitExceededError and the caller's whole transaction rolls back.
  *
  * mode 'append' unions variable values with stored ones (Contember's invite upsert); 'set'
  * replaces the values of the given variables.
@@ -9,6 +11,7 @@
 import { and, eq, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../../db/client.js'
 import { projectMembership, projectMembershipVariable } from '../../db/schema.js'
+import { withinMembershipLimits, type EnforcedValues } from '../limits/membership-limits.js'
 import type { Membership } from './types.js'
 
 export type GrantMode = 'append' | 'set'
@@ -23,7 +26,17 @@ async function membershipId(tx: DbOrTx, projectId: string, identityId: string, r
   return existing.id
 }
 
-export async function grantMemberships(tx: DbOrTx, projectId: string, identityId: string, memberships: readonly Membership[], mode: GrantMode): Promise<void> {
+/**
+ * `enforced` is config.traefik.tenantEnforced (TENANT_ENFORCED), part of the effective limits;
+ * callers that can only add identities without a person (project API keys) may pass {}.
+ */
+export async function grantMemberships(
+  tx: DbOrTx, projectId: string, identityId: string, memberships: readonly Membership[], mode: GrantMode, enforced: EnforcedValues,
+): Promise<void> {
+  await withinMembershipLimits(tx, projectId, enforced, () => writeMemberships(tx, projectId, identityId, memberships, mode))
+}
+
+async function writeMemberships(tx: DbOrTx, projectId: string, identityId: string, memberships: readonly Membership[], mode: GrantMode): Promise<void> {
   for (const membership of memberships) {
     const id = await membershipId(tx, projectId, identityId, membership.role)
     for (const variable of membership.variables) {

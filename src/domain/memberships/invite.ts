@@ -20,6 +20,7 @@ import { sendTemplatedMail } from '../mail/index.js'
 import { projectRoles } from '../projects/acl-schema.js'
 import type { ProjectRow } from '../projects/queries.js'
 import { isUniqueViolation } from '../projects/unique-violation.js'
+import { LimitExceededError } from '../limits/membership-limits.js'
 import { grantMemberships } from './grant.js'
 import type { Membership } from './types.js'
 import { validateMemberships } from './validation.js'
@@ -36,7 +37,7 @@ export interface InviteInput {
   method: InviteMethod
 }
 
-export type InviteResult = Result<{ person: PersonRow, isNew: boolean }, 'INVALID_MEMBERSHIP' | 'INVALID_EMAIL_FORMAT'>
+export type InviteResult = Result<{ person: PersonRow, isNew: boolean }, 'INVALID_MEMBERSHIP' | 'INVALID_EMAIL_FORMAT' | 'LIMIT_EXCEEDED'>
 
 const DEFAULT_INVITE_EXPIRATION_MINUTES = 1440
 
@@ -72,7 +73,7 @@ export async function invitePerson(ctx: DomainContext, actor: Actor, project: Pr
       }).returning({ id: person.id })
       personId = createdPerson.id
     }
-    await grantMemberships(tx, project.id, identityId!, input.memberships, 'append')
+    await grantMemberships(tx, project.id, identityId!, input.memberships, 'append', ctx.config.traefik.tenantEnforced)
 
     let resetToken: string | undefined
     const resetTokenHash = method.kind === 'UNMANAGED' ? method.resetTokenHash : undefined
@@ -108,10 +109,15 @@ export async function invitePerson(ctx: DomainContext, actor: Actor, project: Pr
   })
 
   try {
-    return await attempt()
+    try {
+      return await attempt()
+    } catch (error) {
+      // Two invites of one new address at once: the loser finds the winner's person on a retry.
+      if (isUniqueViolation(error)) return await attempt()
+      throw error
+    }
   } catch (error) {
-    // Two invites of one new address at once: the loser finds the winner's person on a retry.
-    if (isUniqueViolation(error)) return attempt()
+    if (error instanceof LimitExceededError) return fail('LIMIT_EXCEEDED', error.message)
     throw error
   }
 }

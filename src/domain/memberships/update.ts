@@ -7,6 +7,7 @@
 import { and, eq, inArray } from 'drizzle-orm'
 import type { DbOrTx } from '../../db/client.js'
 import { projectMembership } from '../../db/schema.js'
+import type { EnforcedValues } from '../limits/membership-limits.js'
 import { grantMemberships } from './grant.js'
 import type { Membership, MembershipVariable } from './types.js'
 
@@ -57,7 +58,7 @@ export function planMembershipUpdate(stored: readonly Membership[], visible: rea
   return { roles, diff }
 }
 
-export async function applyMembershipPlan(tx: DbOrTx, projectId: string, identityId: string, plan: MembershipPlan): Promise<void> {
+export async function applyMembershipPlan(tx: DbOrTx, projectId: string, identityId: string, plan: MembershipPlan, enforced: EnforcedValues): Promise<void> {
   const deleted = [...plan.roles].filter(([, variables]) => variables === null).map(([role]) => role)
   if (deleted.length > 0) {
     await tx.delete(projectMembership).where(and(
@@ -67,7 +68,7 @@ export async function applyMembershipPlan(tx: DbOrTx, projectId: string, identit
   const kept: Membership[] = [...plan.roles]
     .filter((entry): entry is [string, MembershipVariable[]] => entry[1] !== null)
     .map(([role, variables]) => ({ role, variables }))
-  await grantMemberships(tx, projectId, identityId, kept, 'set')
+  await grantMemberships(tx, projectId, identityId, kept, 'set', enforced)
 }
 
 /** Deletes every membership of the identity in the project; false when there was none. */

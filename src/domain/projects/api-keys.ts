@@ -28,6 +28,7 @@ export async function createProjectApiKey(
     identityId: created.id,
     createdAt: input.now,
   }).returning({ id: apiKey.id })
-  await grantMemberships(tx, input.projectId, created.id, input.memberships, 'set')
+  // A key's identity has no person: it never takes a seat, so TENANT_ENFORCED is not needed.
+  await grantMemberships(tx, input.projectId, created.id, input.memberships, 'set', {})
   return { apiKeyId: key.id, token, identityId: created.id, description: input.description }
 }

@@ -46,7 +46,7 @@ export async function createProject(ctx: DomainContext, actor: Actor, input: Cre
         })))
       }
       if (!input.creator.isSuperAdmin) {
-        await grantMemberships(tx, created.id, input.creator.identityId, [{ role: 'admin', variables: [] }], 'set')
+        await grantMemberships(tx, created.id, input.creator.identityId, [{ role: 'admin', variables: [] }], 'set', ctx.config.traefik.tenantEnforced)
       }
       const deployerApiKey = input.noDeployToken
         ? null

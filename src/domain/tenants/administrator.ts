@@ -11,6 +11,7 @@ import { recordAudit } from '../audit/record.js'
 import type { Actor, DomainContext } from '../context.js'
 import { DomainError } from '../errors.js'
 import { isValidEmail, normalizeEmail } from '../identity/email.js'
+import { grantMemberships } from '../memberships/grant.js'
 import { constraintViolation } from './constraint.js'
 import { lockLiveTenant } from './tenants.js'
 
@@ -61,7 +62,8 @@ export async function installTenantAdmin(ctx: DomainContext, tenantId: string, i
         ;[existing] = await tx.insert(person).values({ identityId: created.id, email, passwordHash })
           .returning({ id: person.id, identityId: person.identityId })
       }
-      await tx.insert(projectMembership).values({ projectId: row.projectId, identityId: existing.identityId, role: ADMIN_ROLE }).onConflictDoNothing()
+      // Through the one place memberships grow, so the plan's user and admin limits apply (409).
+      await grantMemberships(tx, row.projectId, existing.identityId, [{ role: ADMIN_ROLE, variables: [] }], 'set', ctx.config.traefik.tenantEnforced)
       const [named] = await tx.select({ username: projectUsername.username }).from(projectUsername)
         .where(and(eq(projectUsername.projectId, row.projectId), eq(projectUsername.personId, existing.id))).limit(1)
       if (named && named.username !== username) {
