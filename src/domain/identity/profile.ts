@@ -10,6 +10,7 @@ import { person } from '../../db/schema.js'
 import type { Actor, DomainContext } from '../context.js'
 import { recordAudit } from '../audit/record.js'
 import { fail } from '../errors.js'
+import { emailChangeNeedsConfirmation, startEmailChange } from '../email-verification/change.js'
 import { isValidEmail, normalizeEmail } from './email.js'
 import { emailInUse, findPersonById, findPersonByIdentity, isUniqueViolation, type AuthorizeTarget, type Failure, type PersonRecord } from './persons.js'
 
@@ -41,13 +42,15 @@ export async function changeMyProfile(
   return applyProfile(ctx, actor, input, async (tx) => {
     const target = await findPersonByIdentity(tx, identityId, true)
     return target ? { target } : { failure: fail('NOT_A_PERSON' as const, 'Only a person can change a profile.') }
-  }, () => authorize())
+  }, () => authorize(), true)
 }
 
 async function applyProfile<C extends string>(
   ctx: DomainContext, actor: Actor, input: ProfileInput,
   load: (tx: Tx) => Promise<{ target: PersonRecord } | { failure: Failure<C> }>,
   authorize: AuthorizeTarget,
+  /** 2.2: a self-service change may wait for confirmation by mail (Config.emailChange). */
+  selfService = false,
 ): Promise<{ ok: true } | Failure<C | ProfileErrorCode>> {
   const email = input.email
   try {
@@ -74,8 +77,11 @@ async function applyProfile<C extends string>(
           return invalid
         }
       }
-      const changes: { email?: string, name?: string | null } = {}
-      if (emailChanges) changes.email = newEmail
+      const confirmByMail = emailChanges && selfService && await emailChangeNeedsConfirmation(tx)
+      const changes: { email?: string, emailVerifiedAt?: null, name?: string | null } = {}
+      // A new address is not verified; a confirmed change waits for confirmEmailChange instead.
+      if (emailChanges && !confirmByMail) Object.assign(changes, { email: newEmail, emailVerifiedAt: null })
+      if (confirmByMail) await startEmailChange(ctx, tx, actor, target, newEmail!)
       if (input.name !== undefined) changes.name = input.name === '' ? null : input.name
       if (Object.keys(changes).length > 0) {
         const updated = await tx.update(person).set(changes).where(eq(person.id, target.id)).returning({ id: person.id })

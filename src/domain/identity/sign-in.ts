@@ -30,6 +30,8 @@ export interface SignInInput {
   password: string
   expiration?: number | null
   otpToken?: string | null
+  /** 2.2: a backup code in place of otpToken. */
+  backupCode?: string | null
 }
 
 export async function signIn(ctx: DomainContext, actor: Actor, input: SignInInput): Promise<SessionIssued | Failure<SignInErrorCode>> {
@@ -52,7 +54,7 @@ export async function signIn(ctx: DomainContext, actor: Actor, input: SignInInpu
     if (!found.passwordHash) return failed('NO_PASSWORD_SET', 'No password set', found)
     if (!check.valid) return failed('INVALID_PASSWORD', 'Password does not match', found)
     if (found.disabledAt) return failed('PERSON_DISABLED', 'Person is disabled', found)
-    const otp = await checkSignInOtp(ctx, tx, found.id, input.otpToken)
+    const otp = await checkSignInOtp(ctx, tx, found.id, input.otpToken, { backupCode: input.backupCode, actor })
     if (!otp.ok) return failed(otp.code, otp.message, found)
     if (rehash) await tx.update(person).set({ passwordHash: rehash }).where(eq(person.id, found.id))
     const session = await createSessionKey(ctx, tx, found.identityId, input.expiration, actor)

@@ -10,6 +10,8 @@ import { person, personMfa } from '../../db/schema.js'
 import { recordAudit } from '../audit/record.js'
 import type { Actor, DomainContext } from '../context.js'
 import { fail, ok, type Result } from '../errors.js'
+import { deleteBackupCodes, issueBackupCodesOnEnrollment, useBackupCode } from './backup-codes.js'
+import { consumeEmailOtp, sendSignInEmailOtp } from './email-otp.js'
 import { generateTotpSecret, matchTotpStep, otpAuthUri, secretFromOtpAuthUri } from './totp.js'
 
 const DEFAULT_ISSUER = 'Contember'
@@ -24,13 +26,18 @@ export type SignInOtpCode = keyof typeof SIGN_IN_OTP_MESSAGES
 interface MfaState {
   otpUri: string | null
   activatedAt: Date | null
+  emailOtpEnabledAt: Date | null
 }
 
 async function loadMfa(ctx: DomainContext, db: DbOrTx, personId: string, lock = false): Promise<MfaState> {
-  const query = db.select({ sealed: personMfa.otpUriEncrypted, activatedAt: personMfa.otpActivatedAt })
+  const query = db.select({ sealed: personMfa.otpUriEncrypted, activatedAt: personMfa.otpActivatedAt, emailOtpEnabledAt: personMfa.emailOtpEnabledAt })
     .from(personMfa).where(eq(personMfa.personId, personId))
   const [row] = lock ? await query.for('update') : await query
-  return { otpUri: row?.sealed ? ctx.encryption.decrypt(row.sealed) : null, activatedAt: row?.activatedAt ?? null }
+  return {
+    otpUri: row?.sealed ? ctx.encryption.decrypt(row.sealed) : null,
+    activatedAt: row?.activatedAt ?? null,
+    emailOtpEnabledAt: row?.emailOtpEnabledAt ?? null,
+  }
 }
 
 /**
@@ -74,7 +81,8 @@ export async function prepareOtp(ctx: DomainContext, actor: Actor, personId: str
 
 export type ConfirmOtpCode = 'NOT_PREPARED' | 'INVALID_OTP_TOKEN'
 
-export async function confirmOtp(ctx: DomainContext, actor: Actor, personId: string, code: string): Promise<Result<null, ConfirmOtpCode>> {
+/** Activates TOTP; the answer carries a fresh set of backup codes (2.2's ConfirmOtpResult). */
+export async function confirmOtp(ctx: DomainContext, actor: Actor, personId: string, code: string): Promise<Result<string[], ConfirmOtpCode>> {
   return ctx.db.transaction(async (tx) => {
     const mfa = await loadMfa(ctx, tx, personId, true)
     if (!mfa.otpUri) return fail('NOT_PREPARED', 'OTP setup was not initialized. Call prepareOtp first.')
@@ -84,7 +92,7 @@ export async function confirmOtp(ctx: DomainContext, actor: Actor, personId: str
     }
     await tx.update(personMfa).set({ otpActivatedAt: ctx.clock(), updatedAt: ctx.clock() }).where(eq(personMfa.personId, personId))
     await recordAudit(tx, actor, { type: '2fa_enable', personId })
-    return ok(null)
+    return ok(await issueBackupCodesOnEnrollment(ctx, tx, actor, personId, 'totp'))
   })
 }
 
@@ -96,21 +104,41 @@ export async function disableOtp(ctx: DomainContext, actor: Actor, personId: str
     await tx.update(personMfa)
       .set({ otpUriEncrypted: null, otpActivatedAt: null, otpLastStep: null, updatedAt: ctx.clock() })
       .where(eq(personMfa.personId, personId))
-    await recordAudit(tx, actor, { type: '2fa_disable', personId })
+    const removedBackupCodes = mfa.emailOtpEnabledAt ? 0 : await deleteBackupCodes(tx, personId)
+    await recordAudit(tx, actor, { type: '2fa_disable', personId, eventData: { removedBackupCodes } })
     return ok(null)
   })
 }
 
+export interface SecondFactorOptions {
+  /** 2.2: a backup code instead of the one-time code. */
+  backupCode?: string | null
+  /** Who signs in, for the audit events of spent backup codes and mailed codes. */
+  actor?: Actor
+}
+
 /**
  * The second factor of a sign-in (password, passwordless), run inside the caller's transaction
- * after the first factor succeeded. No active TOTP → ok. Active and no code → OTP_REQUIRED;
- * a wrong, stale or already used code → INVALID_OTP_TOKEN. A good code is consumed, so if the
- * caller's transaction rolls back, the code stays usable.
+ * after the first factor succeeded. Neither TOTP nor e-mail OTP active → ok. A code is checked
+ * against TOTP, then against the mailed code; otherwise a backup code is spent. Without either,
+ * OTP_REQUIRED, and a person whose factor is e-mail OTP only (no TOTP) is mailed a code. A wrong,
+ * stale or used code or backup code → INVALID_OTP_TOKEN. Spent codes and failed attempts persist
+ * only if the caller's transaction commits (the sign-in paths commit their failures too).
  */
-export async function checkSignInOtp(ctx: DomainContext, tx: Tx, personId: string, otpToken: string | null | undefined): Promise<Result<null, SignInOtpCode>> {
+export async function checkSignInOtp(
+  ctx: DomainContext, tx: Tx, personId: string, otpToken: string | null | undefined, options: SecondFactorOptions = {},
+): Promise<Result<null, SignInOtpCode>> {
   const mfa = await loadMfa(ctx, tx, personId, true)
-  if (!mfa.otpUri || !mfa.activatedAt) return ok(null)
-  if (!otpToken) return fail('OTP_REQUIRED', SIGN_IN_OTP_MESSAGES.OTP_REQUIRED)
-  if (!(await consumeCode(ctx, tx, personId, mfa.otpUri, otpToken))) return fail('INVALID_OTP_TOKEN', SIGN_IN_OTP_MESSAGES.INVALID_OTP_TOKEN)
-  return ok(null)
+  const totpActive = Boolean(mfa.otpUri && mfa.activatedAt)
+  const emailOtpActive = mfa.emailOtpEnabledAt !== null
+  if (!totpActive && !emailOtpActive) return ok(null)
+  const invalid = () => fail('INVALID_OTP_TOKEN' as const, SIGN_IN_OTP_MESSAGES.INVALID_OTP_TOKEN)
+  if (otpToken) {
+    if (totpActive && await consumeCode(ctx, tx, personId, mfa.otpUri!, otpToken)) return ok(null)
+    if (emailOtpActive && await consumeEmailOtp(ctx, tx, personId, otpToken)) return ok(null)
+    return invalid()
+  }
+  if (options.backupCode) return await useBackupCode(ctx, tx, options.actor, personId, options.backupCode) ? ok(null) : invalid()
+  if (emailOtpActive && !totpActive) await sendSignInEmailOtp(ctx, tx, options.actor, personId)
+  return fail('OTP_REQUIRED', SIGN_IN_OTP_MESSAGES.OTP_REQUIRED)
 }

@@ -143,6 +143,8 @@ export interface SignInPasswordlessInput {
   token: string
   expiration?: number | null
   mfaOtp?: string | null
+  /** 2.2: a backup code in place of mfaOtp. */
+  backupCode?: string | null
 }
 
 export type SignInPasswordlessCode = TokenErrorCode | 'PERSON_DISABLED' | SignInOtpCode
@@ -170,7 +172,7 @@ export async function signInPasswordless(
     const target = await personById(tx, verdict.value.personId)
     if (!target) throw new Error(`person of token ${verdict.value.id} vanished`)
     if (target.disabledAt) return failed('PERSON_DISABLED', 'Person is disabled')
-    const second = await checkSignInOtp(ctx, tx, target.id, input.mfaOtp)
+    const second = await checkSignInOtp(ctx, tx, target.id, input.mfaOtp, { backupCode: input.backupCode, actor })
     if (!second.ok) return failed(second.code, second.message)
 
     await tx.update(personToken).set({ usedAt: ctx.clock() }).where(and(eq(personToken.id, verdict.value.id), isNull(personToken.usedAt)))

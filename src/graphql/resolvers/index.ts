@@ -16,6 +16,8 @@ import { personResolvers } from './persons.js'
 import { globalApiKeyResolvers } from './api-keys-global.js'
 import { configurationResolvers } from './configuration.js'
 import { passwordlessResolvers } from './passwordless.js'
+import { mfaExtrasLoaders, mfaExtrasResolvers } from './mfa-extras.js'
+import { emailVerificationLoaders, emailVerificationResolvers } from './email-verification.js'
 import { sessionLoaders, sessionResolvers } from './sessions.js'
 import { auditLogResolvers } from './audit-log.js'
 
@@ -35,6 +37,6 @@ function merge(...maps: ResolverMap[]): ResolverMap {
   return merged
 }
 
-export const resolvers = { Json, DateTime, Interval, ...merge(identityResolvers, otpResolvers, idpResolvers, authResolvers, personResolvers, globalApiKeyResolvers, configurationResolvers, passwordlessResolvers,
+export const resolvers = { Json, DateTime, Interval, ...merge(mfaExtrasResolvers, emailVerificationResolvers, identityResolvers, otpResolvers, idpResolvers, authResolvers, personResolvers, globalApiKeyResolvers, configurationResolvers, passwordlessResolvers,
   projectResolvers, memberResolvers, inviteResolvers, projectApiKeyResolvers, mailTemplateResolvers, sessionResolvers, auditLogResolvers) }
-export const loaders = merge(identityLoaders, memberLoaders, sessionLoaders)
+export const loaders = merge(mfaExtrasLoaders, emailVerificationLoaders, identityLoaders, memberLoaders, sessionLoaders)

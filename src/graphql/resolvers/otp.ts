@@ -25,7 +25,8 @@ export const otpResolvers = {
     },
     async confirmOtp(_: unknown, args: { otpToken: string }, context: GraphQLContext) {
       const personId = requireOtpPerson(context)
-      return payload(await confirmOtp(context.ctx, context.actor, personId, args.otpToken))
+      const outcome = await confirmOtp(context.ctx, context.actor, personId, args.otpToken)
+      return payload(outcome, outcome.ok ? { backupCodes: outcome.value } : null)
     },
     async disableOtp(_: unknown, __: unknown, context: GraphQLContext) {
       const personId = requireOtpPerson(context)
