@@ -32,16 +32,20 @@ async function main(): Promise<void> {
     throw error
   }
   const runtime = await startRuntime(config)
+  installShutdown(runtime)
   const address = await runtime.app.listen({ port: config.port, host: config.host })
   process.stdout.write(firstStartMessage(runtime, address).join('\n') + '\n')
   if (runtime.ctx.config.tenantsApi.requestSecrets.length === 0) {
     runtime.app.log.warn('TENANTS_API_REQUEST_SECRET is not set: REST request signing is off')
   }
+}
 
+/** Installed before listening, so that a signal at any moment after start is a graceful stop. */
+function installShutdown(runtime: Runtime): void {
   let stopping = false
   const stop = (signal: string) => {
-    // Ctrl-C under `npm start` reaches us more than once (the terminal's process group, then npm
-    // and tsx relaying it): a repeated signal must not cut the graceful stop short.
+    // Ctrl-C under `npm start` can reach us more than once (the terminal's process group, then
+    // npm relaying it): a repeated signal must not cut the graceful stop short.
     if (stopping) return
     stopping = true
     runtime.app.log.info({ signal }, 'shutting down: finishing in-flight requests')
