@@ -20,6 +20,8 @@ import { mfaExtrasLoaders, mfaExtrasResolvers } from './mfa-extras.js'
 import { emailVerificationLoaders, emailVerificationResolvers } from './email-verification.js'
 import { sessionLoaders, sessionResolvers } from './sessions.js'
 import { auditLogResolvers } from './audit-log.js'
+import { adminListResolvers } from './admin-lists.js'
+import { authPolicyResolvers } from './auth-policies.js'
 
 type ResolverMap = Record<string, Record<string, unknown>>
 
@@ -38,5 +40,5 @@ function merge(...maps: ResolverMap[]): ResolverMap {
 }
 
 export const resolvers = { Json, DateTime, Interval, ...merge(mfaExtrasResolvers, emailVerificationResolvers, identityResolvers, otpResolvers, idpResolvers, authResolvers, personResolvers, globalApiKeyResolvers, configurationResolvers, passwordlessResolvers,
-  projectResolvers, memberResolvers, inviteResolvers, projectApiKeyResolvers, mailTemplateResolvers, sessionResolvers, auditLogResolvers) }
+  projectResolvers, memberResolvers, inviteResolvers, projectApiKeyResolvers, mailTemplateResolvers, sessionResolvers, auditLogResolvers, adminListResolvers, authPolicyResolvers) }
 export const loaders = merge(mfaExtrasLoaders, emailVerificationLoaders, identityLoaders, memberLoaders, sessionLoaders)
