@@ -3,10 +3,13 @@ import type { FastifyInstance } from 'fastify'
 import type { Database } from '../db/client.js'
 
 const READY_TIMEOUT_MS = 2000
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']
 
 export async function healthRoutes(app: FastifyInstance, opts: { database: Database }): Promise<void> {
-  app.get('/health/live', { logLevel: 'warn' }, async () => ({ status: 'ok' }))
-  app.get('/health/ready', { logLevel: 'warn' }, async (request, reply) => {
+  // Probes come every few seconds: log them at warn at most, never louder than LOG_LEVEL allows.
+  const logLevel = LEVELS.indexOf(app.log.level) > LEVELS.indexOf('warn') ? app.log.level : 'warn'
+  app.get('/health/live', { logLevel }, async () => ({ status: 'ok' }))
+  app.get('/health/ready', { logLevel }, async (request, reply) => {
     let timer: NodeJS.Timeout | undefined
     try {
       await Promise.race([
