@@ -50,6 +50,18 @@ export interface Config {
     retryDelaysSeconds: number[]
   }
   publicSignUp: boolean
+  /** Anti-abuse knobs that are not part of Contember's Config (that lives in the database). */
+  abuse: {
+    /** Prefix of every rate-limit key in Redis (REDIS_URL), so deployments can share one Redis. */
+    redisKeyPrefix: string
+    /** Failed password sign-ins per e-mail that cost nothing before the exponential backoff starts. */
+    loginFreeAttempts: number
+    /** Consecutive failed password sign-ins that lock the account (NIST SP 800-63B: at most 100). */
+    lockoutThreshold: number
+    lockoutMinutes: number
+    /** Replaces the captcha provider's siteverify URL (tests, or a verifying proxy). */
+    captchaVerifyUrl?: string
+  }
   tenantsApi: {
     ipAllowList: string[]
     apiKeySecret?: string
@@ -216,6 +228,16 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
 
+  const captchaVerifyUrl = env.CAPTCHA_VERIFY_URL_OVERRIDE || undefined
+  if (captchaVerifyUrl && !/^https?:\/\/[^\s]+$/.test(captchaVerifyUrl)) throw new ConfigError('CAPTCHA_VERIFY_URL_OVERRIDE', 'must be an http(s) URL')
+  const abuse = {
+    redisKeyPrefix: env.RATE_LIMIT_REDIS_PREFIX || 'tenant-gateway:rl:',
+    loginFreeAttempts: integer(env, 'LOGIN_BACKOFF_FREE_ATTEMPTS', 3, 0, 20),
+    lockoutThreshold: integer(env, 'LOGIN_LOCKOUT_THRESHOLD', 100, 1, 100),
+    lockoutMinutes: integer(env, 'LOGIN_LOCKOUT_MINUTES', 60, 1, 7 * 24 * 60),
+    captchaVerifyUrl,
+  }
+
   const host = env.HOST || '127.0.0.1'
   const entryPoint = pick(env, 'TRAEFIK_ENTRYPOINT', 'CHEVERETO_PROXY_ENTRYPOINT')?.value
   return {
@@ -243,6 +265,7 @@ export function loadConfig(env: Env = process.env): Config {
       retryDelaysSeconds: retryDelays(env.MAIL_RETRY_DELAYS),
     },
     publicSignUp: bool(env, 'PUBLIC_SIGN_UP', false),
+    abuse,
     tenantsApi: {
       ipAllowList: addressList(allowSource?.name ?? 'TENANTS_API_IP_ALLOW_LIST', allowSource?.value),
       apiKeySecret: pick(env, 'TENANTS_API_KEY_SECRET', 'CHEVERETO_TENANTS_API_KEY_SECRET')?.value,

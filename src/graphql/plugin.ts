@@ -12,6 +12,9 @@ import mercurius from 'mercurius'
 import type { ExecutionResult, GraphQLError } from 'graphql'
 import type { DomainContext } from '../domain/context.js'
 import { authenticate } from '../domain/tokens/authenticate.js'
+import { apiKeyTrustsForwardedInfo } from '../domain/abuse/forwarded-info.js'
+import { closeRateLimitStore, reportRateLimitErrors } from '../domain/abuse/rate-limit.js'
+import { ClientInfoResolver } from '../http/client-info.js'
 import { trackApiKeyUse } from '../domain/sessions/tracking.js'
 import { formatErrors, statusFor } from './errors.js'
 import type { GraphQLContext } from './context.js'
@@ -31,6 +34,9 @@ function badRequest(reply: FastifyReply, message: string) {
 
 export async function graphqlPlugin(app: FastifyInstance, opts: { ctx: DomainContext }): Promise<void> {
   const { ctx } = opts
+  const clients = new ClientInfoResolver(ctx.config.trustedProxies)
+  reportRateLimitErrors(ctx, (error) => app.log.error({ err: error }, 'rate-limit store failed; the limited operation was refused'))
+  app.addHook('onClose', async () => closeRateLimitStore(ctx))
   await app.register(cors, {
     origin: '*',
     methods: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'PATCH'],
@@ -66,14 +72,16 @@ export async function graphqlPlugin(app: FastifyInstance, opts: { ctx: DomainCon
     const input = readInput(request)
     if (typeof input === 'string') return badRequest(reply, input)
 
+    const source = { socketAddress: request.socket.remoteAddress, headers: request.headers }
+    const client = clients.resolve(source, clients.namesEndClient(source) && await apiKeyTrustsForwardedInfo(ctx.db, authentication.auth.apiKeyId))
     const context: Omit<GraphQLContext, 'reply'> = {
       ctx,
       auth: authentication.auth,
       actor: {
         identityId: authentication.auth.identityId,
         personId: authentication.auth.personId ?? undefined,
-        ip: request.ip,
-        userAgent: request.headers['user-agent'],
+        ip: client.ip,
+        userAgent: client.userAgent,
         requestId: String(request.id),
       },
     }

@@ -36,7 +36,9 @@ const SIGN_IN = `mutation($requestId: String!, $validationType: PasswordlessVali
     ok error { code developerMessage } result { token person { id email name } } } }`
 
 async function configure(passwordless: { enabled: string, url?: string | null, expirationMinutes?: number }) {
-  await server.runtime.database.rows(sql`insert into config (id, value) values ('singleton', ${JSON.stringify({ passwordless })}::jsonb)
+  // 2.0.8's answers reveal unknown e-mails (2.2's login.revealUserExists, off by default here).
+  const login = { revealUserExists: true }
+  await server.runtime.database.rows(sql`insert into config (id, value) values ('singleton', ${JSON.stringify({ passwordless, login })}::jsonb)
     on conflict (id) do update set value = excluded.value`)
 }
 

@@ -7,7 +7,11 @@ import { gql } from '../helpers/http.js'
 import { assertForbidden, createPerson, globalKey, personSession, signInToken, uniqueEmail } from '../helpers/accounts.js'
 
 let server: TestServer
-before(async () => { server = await startTestServer() })
+before(async () => {
+  server = await startTestServer()
+  // These tests replay Contember 2.0.8's answers, which reveal unknown e-mails (2.2's revealUserExists, off by default here).
+  assert.equal((await gql(server.url, ROOT_TOKEN, 'mutation { configure(config: { login: { revealUserExists: true } }) { ok } }')).body.data.configure.ok, true)
+})
 after(async () => { await server.close() })
 
 const PERSON_BY_ID = 'query($id: String!) { personById(id: $id) { id email name otpEnabled passwordlessEnabled identity { id } } }'

@@ -8,7 +8,11 @@ import { gql } from '../helpers/http.js'
 import { assertForbidden, globalKey, personSession, signInToken, uniqueEmail } from '../helpers/accounts.js'
 
 let server: TestServer
-before(async () => { server = await startTestServer() })
+before(async () => {
+  server = await startTestServer()
+  // These tests replay Contember 2.0.8's answers, which reveal unknown e-mails (2.2's revealUserExists, off by default here).
+  assert.equal((await gql(server.url, ROOT_TOKEN, 'mutation { configure(config: { login: { revealUserExists: true } }) { ok } }')).body.data.configure.ok, true)
+})
 after(async () => { await server.close() })
 
 const SIGN_UP = 'mutation($email: String!, $password: String) { signUp(email: $email, password: $password) { ok error { code developerMessage } errors { code } result { person { id email identity { id roles } } } } }'

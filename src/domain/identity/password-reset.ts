@@ -3,7 +3,8 @@
  * mailed as RESET_PASSWORD_REQUEST), resetPassword (uses the token once, sets the password, ends
  * the person's sessions) and checkResetPasswordToken (what a reset form asks before showing
  * itself). Tokens are 40 hex, stored as SHA-256; a token never appears in the audit log.
- * An unknown e-mail is PERSON_NOT_FOUND, as Contember 2.0.8 (it does not mask it).
+ * Requests pass the per-IP limit and the captcha (2.2). An unknown e-mail is PERSON_NOT_FOUND
+ * only with `login.revealUserExists`; by default the answer is ok, as for a known one.
  */
 import { and, eq } from 'drizzle-orm'
 import { person, personToken } from '../../db/schema.js'
@@ -14,7 +15,10 @@ import { fail } from '../errors.js'
 import { sendTemplatedMail } from '../mail/index.js'
 import { preferredMailProject } from '../passwordless/mail-project.js'
 import { disableIdentitySessions } from '../sessions/api-keys.js'
-import { passwordWeakness } from './password-policy.js'
+import { publicFlowFailure } from '../abuse/guard.js'
+import { clearFailedAttempts, resetWrongPasswords } from '../abuse/login-throttle.js'
+import { readTenantConfig } from '../config/tenant-config.js'
+import { checkPassword, weaknessDetails } from './password-policy.js'
 import { findPersonByEmail, type Failure } from './persons.js'
 import { UUID } from './queries.js'
 
@@ -27,15 +31,18 @@ export interface ResetRequestOptions {
 }
 
 export async function createResetPasswordRequest(
-  ctx: DomainContext, actor: Actor, email: string, options: ResetRequestOptions = {},
-): Promise<{ ok: true } | Failure<'PERSON_NOT_FOUND'>> {
+  ctx: DomainContext, actor: Actor, email: string, options: ResetRequestOptions = {}, captchaToken?: string | null,
+): Promise<{ ok: true } | Failure<'PERSON_NOT_FOUND' | 'INVALID_CAPTCHA' | 'RATE_LIMIT_EXCEEDED'>> {
+  const tenant = await readTenantConfig(ctx.db)
+  const refused = await publicFlowFailure(ctx, actor, tenant, 'passwordResetPerIp', 'passwordReset', captchaToken)
+  if (refused) return refused
   return ctx.db.transaction(async (tx) => {
     const target = await findPersonByEmail(tx, email)
     if (!target?.email) {
       await recordAudit(tx, actor, {
         type: 'password_reset_init', success: false, errorCode: 'PERSON_NOT_FOUND', errorMessage: 'Person was not found.', personInputIdentifier: email,
       })
-      return fail('PERSON_NOT_FOUND', 'Person was not found.')
+      return tenant.login.revealUserExists ? fail('PERSON_NOT_FOUND', 'Person was not found.') : { ok: true as const }
     }
     const now = ctx.clock()
     const token = generateToken()
@@ -62,10 +69,10 @@ export async function createResetPasswordRequest(
 export type ResetPasswordErrorCode = 'PASSWORD_TOO_WEAK' | 'TOKEN_NOT_FOUND' | 'TOKEN_USED' | 'TOKEN_EXPIRED'
 
 export async function resetPassword(ctx: DomainContext, actor: Actor, token: string, password: string): Promise<{ ok: true } | Failure<ResetPasswordErrorCode>> {
-  const weakness = passwordWeakness(ctx.config, password)
-  if (weakness) return fail('PASSWORD_TOO_WEAK', weakness)
+  const weakness = await checkPassword(ctx, ctx.db, password)
+  if (weakness) return fail('PASSWORD_TOO_WEAK', weakness.message, weaknessDetails(weakness))
   const hash = await ctx.passwords.hash(password)
-  return ctx.db.transaction(async (tx) => {
+  const outcome = await ctx.db.transaction(async (tx) => {
     const [row] = await tx.select({ id: personToken.id, personId: personToken.personId, expiresAt: personToken.expiresAt, usedAt: personToken.usedAt })
       .from(personToken)
       .where(and(eq(personToken.tokenHash, sha256Hex(token)), eq(personToken.type, RESET_TOKEN_TYPE)))
@@ -84,11 +91,16 @@ export async function resetPassword(ctx: DomainContext, actor: Actor, token: str
     }
     await tx.update(personToken).set({ usedAt: now }).where(eq(personToken.id, row!.id))
     const [updated] = await tx.update(person).set({ passwordHash: hash }).where(eq(person.id, row!.personId))
-      .returning({ identityId: person.identityId })
+      .returning({ identityId: person.identityId, email: person.email })
     const endedSessions = await disableIdentitySessions(tx, updated.identityId, now)
+    // Whoever reset the password owns the mailbox: a lockout and the backoff end.
+    await resetWrongPasswords(tx, row!.personId)
     await recordAudit(tx, actor, { type: 'password_reset', targetPersonId: row!.personId, personTokenId: row!.id, eventData: { endedSessions } })
-    return { ok: true as const }
+    return { ok: true as const, email: updated.email }
   })
+  if (!outcome.ok) return outcome
+  if (outcome.email) await clearFailedAttempts(ctx, outcome.email)
+  return { ok: true as const }
 }
 
 export type CheckResetPasswordTokenCode = 'VALID' | 'REQUEST_NOT_FOUND' | 'TOKEN_NOT_FOUND' | 'TOKEN_INVALID' | 'TOKEN_USED' | 'TOKEN_EXPIRED'

@@ -13,6 +13,10 @@ import { recordAudit } from '../audit/record.js'
 import { fail } from '../errors.js'
 import { checkSignInOtp } from '../mfa/otp.js'
 import { createSessionKey } from '../sessions/api-keys.js'
+import { settleSignIn, signInRefusal } from '../abuse/sign-in-gate.js'
+import { countWrongPassword, resetWrongPasswords } from '../abuse/login-throttle.js'
+import { readTenantConfig } from '../config/tenant-config.js'
+import { sessionMinutes } from '../config/session-lifetime.js'
 import { tooLongToVerify } from './password-policy.js'
 import { findPersonByEmail, findPersonById, toPersonRow, type AuthorizeTarget, type Failure, type PersonRecord } from './persons.js'
 import type { PersonRow } from './queries.js'
@@ -24,6 +28,7 @@ export interface SessionIssued {
 }
 
 export type SignInErrorCode = 'UNKNOWN_EMAIL' | 'NO_PASSWORD_SET' | 'INVALID_PASSWORD' | 'PERSON_DISABLED' | 'OTP_REQUIRED' | 'INVALID_OTP_TOKEN'
+  | 'INVALID_CREDENTIALS' | 'RATE_LIMIT_EXCEEDED'
 
 export interface SignInInput {
   email: string
@@ -35,15 +40,19 @@ export interface SignInInput {
 }
 
 export async function signIn(ctx: DomainContext, actor: Actor, input: SignInInput): Promise<SessionIssued | Failure<SignInErrorCode>> {
+  const tenant = await readTenantConfig(ctx.db)
   const found = await findPersonByEmail(ctx.db, input.email)
+  const refused = await signInRefusal(ctx, actor, tenant, input.email, found?.id)
+  if (refused) return refused
   // The hash is verified outside the transaction: no connection is held while argon2 runs.
   const check = found?.passwordHash && !tooLongToVerify(ctx.config, input.password)
     ? await ctx.passwords.verify(found.passwordHash, input.password)
     : { valid: false, needsRehash: false }
   const rehash = check.needsRehash ? await ctx.passwords.hash(input.password) : undefined
 
-  return ctx.db.transaction(async (tx) => {
+  const outcome = await ctx.db.transaction(async (tx) => {
     const failed = async (code: SignInErrorCode, message: string, target?: PersonRecord) => {
+      if (code === 'INVALID_PASSWORD' && target) await countWrongPassword(tx, target.id, ctx.clock())
       await recordAudit(tx, actor, {
         type: 'login', success: false, errorCode: code, errorMessage: message,
         personId: target?.id ?? null, personInputIdentifier: input.email,
@@ -57,13 +66,16 @@ export async function signIn(ctx: DomainContext, actor: Actor, input: SignInInpu
     const otp = await checkSignInOtp(ctx, tx, found.id, input.otpToken, { backupCode: input.backupCode, actor })
     if (!otp.ok) return failed(otp.code, otp.message, found)
     if (rehash) await tx.update(person).set({ passwordHash: rehash }).where(eq(person.id, found.id))
-    const session = await createSessionKey(ctx, tx, found.identityId, input.expiration, actor)
+    await resetWrongPasswords(tx, found.id)
+    const expiration = sessionMinutes(tenant.login, input.expiration, ctx.config.sessions.defaultExpirationMinutes)
+    const session = await createSessionKey(ctx, tx, found.identityId, expiration, actor)
     await recordAudit(tx, actor, {
       type: 'login', personId: found.id, personInputIdentifier: input.email,
       eventData: { apiKeyId: session.id, expiresAt: session.expiresAt.toISOString(), passwordRehashed: Boolean(rehash) },
     })
     return { ok: true as const, token: session.token, person: toPersonRow(found) }
   })
+  return settleSignIn(ctx, tenant.login, input.email, outcome)
 }
 
 export type CreateSessionTokenErrorCode = 'UNKNOWN_EMAIL' | 'UNKNOWN_PERSON_ID' | 'PERSON_DISABLED'

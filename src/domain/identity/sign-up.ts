@@ -10,11 +10,13 @@ import type { Actor, DomainContext } from '../context.js'
 import { recordAudit } from '../audit/record.js'
 import { fail } from '../errors.js'
 import { isValidEmail, normalizeEmail } from './email.js'
-import { passwordWeakness } from './password-policy.js'
+import { publicFlowFailure } from '../abuse/guard.js'
+import { readTenantConfig } from '../config/tenant-config.js'
+import { checkPassword, weaknessDetails } from './password-policy.js'
 import { emailInUse, findPersonById, isUniqueViolation, toPersonRow, type Failure } from './persons.js'
 import type { PersonRow } from './queries.js'
 
-export type SignUpErrorCode = 'EMAIL_ALREADY_EXISTS' | 'INVALID_EMAIL_FORMAT' | 'TOO_WEAK'
+export type SignUpErrorCode = 'EMAIL_ALREADY_EXISTS' | 'INVALID_EMAIL_FORMAT' | 'TOO_WEAK' | 'INVALID_CAPTCHA' | 'RATE_LIMIT_EXCEEDED'
 
 export type SignUpPassword =
   | { kind: 'plain', password: string }
@@ -29,17 +31,26 @@ export interface SignUpInput {
   name?: string | null
   /** The caller's key: a one_off key is used up by the sign-up (Contember). */
   callerApiKeyId: string
+  /**
+   * Set for a public sign-up (PUBLIC_SIGN_UP, the login token): the per-IP sign-up limit and the
+   * captcha apply. Administrators creating accounts are not asked for a captcha.
+   */
+  publicRequest?: { captchaToken?: string | null }
 }
 
 class EmailTaken extends Error {}
 
 export async function signUp(ctx: DomainContext, actor: Actor, input: SignUpInput): Promise<{ ok: true, person: PersonRow } | Failure<SignUpErrorCode>> {
+  if (input.publicRequest) {
+    const refused = await publicFlowFailure(ctx, actor, await readTenantConfig(ctx.db), 'signUpPerIp', 'signUp', input.publicRequest.captchaToken)
+    if (refused) return refused
+  }
   if (!isValidEmail(input.email.trim())) return fail('INVALID_EMAIL_FORMAT', 'E-mail address is not in a valid format')
   const duplicate = () => fail('EMAIL_ALREADY_EXISTS', `User with email ${input.email} already exists`)
   if (await emailInUse(ctx.db, input.email)) return duplicate()
   if (input.password.kind === 'plain') {
-    const weakness = passwordWeakness(ctx.config, input.password.password)
-    if (weakness) return fail('TOO_WEAK', weakness)
+    const weakness = await checkPassword(ctx, ctx.db, input.password.password)
+    if (weakness) return fail('TOO_WEAK', weakness.message, weaknessDetails(weakness))
   }
   const passwordHash = input.password.kind === 'plain' ? await ctx.passwords.hash(input.password.password)
     : input.password.kind === 'hash' ? input.password.hash : null

@@ -19,6 +19,7 @@ import { sendTemplatedMail } from '../mail/index.js'
 import { checkSignInOtp, type SignInOtpCode } from '../mfa/otp.js'
 import { createSessionKey } from '../sessions/api-keys.js'
 import { preferredMailProject } from './mail-project.js'
+import { publicFlowFailure } from '../abuse/guard.js'
 import { validatePasswordlessToken, type PasswordlessTokenRow, type TokenErrorCode, type ValidationType } from './token.js'
 
 export const PASSWORDLESS_TOKEN_TYPE = 'passwordless'
@@ -52,13 +53,19 @@ export interface InitPasswordlessInput {
   email: string
   mailVariant?: string | null
   mailProject?: string | null
+  captchaToken?: string | null
 }
 
-export type InitPasswordlessCode = 'PERSON_NOT_FOUND' | 'PASSWORDLESS_DISABLED'
+export type InitPasswordlessCode = 'PERSON_NOT_FOUND' | 'PASSWORDLESS_DISABLED' | 'INVALID_CAPTCHA' | 'RATE_LIMIT_EXCEEDED'
 
 export async function initSignInPasswordless(
   ctx: DomainContext, actor: Actor, input: InitPasswordlessInput,
 ): Promise<Result<{ requestId: string, expiresAt: Date }, InitPasswordlessCode>> {
+  // 2.2: the per-IP limit and the captcha first; an unknown e-mail looks like a disabled
+  // passwordless sign-in unless login.revealUserExists.
+  const tenant = await readTenantConfig(ctx.db)
+  const refused = await publicFlowFailure(ctx, actor, tenant, 'passwordlessInitPerIp', 'passwordlessInit', input.captchaToken)
+  if (refused) return refused
   return ctx.db.transaction(async (tx) => {
     const failed = async (code: InitPasswordlessCode, message: string, personId: string | null = null) => {
       await recordAudit(tx, actor, { type: 'passwordless_login_init', success: false, errorCode: code, errorMessage: message, personId, personInputIdentifier: input.email })
@@ -67,6 +74,7 @@ export async function initSignInPasswordless(
     const { passwordless } = await readTenantConfig(tx)
     if (passwordless.enabled === 'never') return failed('PASSWORDLESS_DISABLED', 'Passwordless sign-in is disabled')
     const found = await findPersonByEmail(tx, input.email)
+    if (!found && !tenant.login.revealUserExists) return failed('PASSWORDLESS_DISABLED', 'Passwordless sign-in is disabled for this person')
     if (!found) return failed('PERSON_NOT_FOUND', `Person ${input.email} not found`)
     if (!isPasswordlessEnabled(passwordless.enabled, found.passwordlessEnabled)) {
       return failed('PASSWORDLESS_DISABLED', 'Passwordless sign-in is disabled for this person', found.id)

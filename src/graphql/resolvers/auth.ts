@@ -10,6 +10,7 @@ import { signUp, type SignUpPassword } from '../../domain/identity/sign-up.js'
 import { signOut } from '../../domain/sessions/sign-out.js'
 import type { GraphQLContext } from '../context.js'
 import { requireAccess, UserInputError } from '../errors.js'
+import { TenantRole } from '../../domain/acl/permissions.js'
 import { payload } from './business-result.js'
 
 export function allow(context: GraphQLContext, action: Action, message: string, meta?: ActionMeta): void {
@@ -18,8 +19,18 @@ export function allow(context: GraphQLContext, action: Action, message: string, 
 
 const sessionResult = (issued: SessionIssued) => ({ token: issued.token, person: issued.person })
 
-interface SignUpArgs { email: string, password?: string | null, passwordHash?: string | null, roles?: string[] | null, name?: string | null }
+interface SignUpArgs { email: string, password?: string | null, passwordHash?: string | null, roles?: string[] | null, name?: string | null, captchaToken?: string | null }
 interface SignInArgs { email: string, password: string, expiration?: number | null, otpToken?: string | null }
+
+/**
+ * PUBLIC_SIGN_UP lets the login token sign up plain persons (the seed's "sign-up from a public
+ * endpoint"), with a password or none, never with roles or an imported hash. Off (the default),
+ * the login token gets Contember's ForbiddenError.
+ */
+function isPublicSignUp(context: GraphQLContext, args: SignUpArgs): boolean {
+  return context.ctx.config.publicSignUp && context.auth.roles.includes(TenantRole.LOGIN)
+    && (args.roles ?? []).length === 0 && !args.passwordHash
+}
 interface CreateSessionTokenArgs { email?: string | null, personId?: string | null, expiration?: number | null }
 
 export const authResolvers = {
@@ -32,7 +43,8 @@ export const authResolvers = {
   Mutation: {
     async signUp(_: unknown, args: SignUpArgs, context: GraphQLContext) {
       const roles = args.roles ?? []
-      allow(context, 'person:signUp', 'You are not allowed to sign up', { roles })
+      const publicRequest = !rolesAllow(context.auth.roles, 'person:signUp', { roles }) && isPublicSignUp(context, args)
+      if (!publicRequest) allow(context, 'person:signUp', 'You are not allowed to sign up', { roles })
       let password: SignUpPassword = { kind: 'none' }
       if (args.password) {
         password = { kind: 'plain', password: args.password }
@@ -43,6 +55,7 @@ export const authResolvers = {
       }
       const outcome = await signUp(context.ctx, context.actor, {
         email: args.email, password, roles, name: args.name, callerApiKeyId: context.auth.apiKeyId,
+        publicRequest: publicRequest ? { captchaToken: args.captchaToken } : undefined,
       })
       return payload(outcome, outcome.ok ? { person: outcome.person } : null)
     },
@@ -68,9 +81,11 @@ export const authResolvers = {
       return payload(outcome)
     },
 
-    async createResetPasswordRequest(_: unknown, args: { email: string, options?: { mailProject?: string | null, mailVariant?: string | null } | null }, context: GraphQLContext) {
+    async createResetPasswordRequest(
+      _: unknown, args: { email: string, options?: { mailProject?: string | null, mailVariant?: string | null } | null, captchaToken?: string | null }, context: GraphQLContext,
+    ) {
       allow(context, 'person:resetPassword', 'You are not allowed to initialize reset password request')
-      return payload(await createResetPasswordRequest(context.ctx, context.actor, args.email, args.options ?? {}))
+      return payload(await createResetPasswordRequest(context.ctx, context.actor, args.email, args.options ?? {}, args.captchaToken))
     },
 
     async resetPassword(_: unknown, args: { token: string, password: string }, context: GraphQLContext) {

@@ -6,7 +6,10 @@
 import { DomainError } from '../../domain/errors.js'
 import { UserInputError } from '../errors.js'
 
-type Outcome = { ok: true } | { ok: false, code: string, message: string }
+type Outcome = { ok: true } | { ok: false, code: string, message: string, details?: Record<string, unknown> }
+
+/** Failure details that 2.1/2.2 error types expose as fields (where the SDL has them). */
+const ERROR_FIELDS = ['retryAfter', 'weakPasswordReasons'] as const
 
 export interface Payload {
   ok: boolean
@@ -22,6 +25,9 @@ export interface Payload {
 export function payload(outcome: Outcome, result?: unknown): Payload {
   if (outcome.ok) return { ok: true, error: null, errors: [], result }
   const error = { code: outcome.code, developerMessage: outcome.message, endUserMessage: null }
+  for (const field of ERROR_FIELDS) {
+    if (outcome.details?.[field] !== undefined) Object.assign(error, { [field]: outcome.details[field] })
+  }
   return { ok: false, error, errors: [error], result: null }
 }
 

@@ -7,6 +7,7 @@ import { rolesAllow } from '../../domain/acl/permissions.js'
 import type { Result } from '../../domain/errors.js'
 import { addIdp, listIdps, setIdpDisabled, updateIdp, type IdpOptionsInput } from '../../domain/idp/manage.js'
 import { initSignInIdp, signInIdp } from '../../domain/idp/sign-in.js'
+import { enforceLoginLimit } from './rate-limits.js'
 import type { GraphQLContext } from '../context.js'
 import { requireAccess } from '../errors.js'
 
@@ -74,6 +75,7 @@ export const idpResolvers = {
     },
     async signInIDP(_: unknown, args: SignInArgs, context: GraphQLContext) {
       requireAccess(allowed(context, 'person:signInIdp'), 'You are not allowed to person IDP sign in')
+      await enforceLoginLimit(context)
       const data = args.data ?? {
         url: args.idpResponse?.url,
         redirectUrl: args.redirectUrl ?? undefined,

@@ -9,6 +9,7 @@ import type { ValidationType } from '../../domain/passwordless/token.js'
 import type { GraphQLContext } from '../context.js'
 import { requireAccess } from '../errors.js'
 import { payload } from './business-result.js'
+import { enforceLoginLimit } from './rate-limits.js'
 
 async function toggle(context: GraphQLContext, enabled: boolean) {
   // Contember checks for a person before access.
@@ -21,10 +22,12 @@ async function toggle(context: GraphQLContext, enabled: boolean) {
 
 export const passwordlessResolvers = {
   Mutation: {
-    async initSignInPasswordless(_: unknown, args: { email: string, options?: { mailVariant?: string | null, mailProject?: string | null } | null }, context: GraphQLContext) {
+    async initSignInPasswordless(
+      _: unknown, args: { email: string, options?: { mailVariant?: string | null, mailProject?: string | null } | null, captchaToken?: string | null }, context: GraphQLContext,
+    ) {
       requireAccess(rolesAllow(context.auth.roles, 'person:requestPasswordlessSignIn'), 'You are not allowed to request passwordless sign in')
       const result = await initSignInPasswordless(context.ctx, context.actor, {
-        email: args.email, mailVariant: args.options?.mailVariant, mailProject: args.options?.mailProject,
+        email: args.email, mailVariant: args.options?.mailVariant, mailProject: args.options?.mailProject, captchaToken: args.captchaToken,
       })
       return payload(result, result.ok ? result.value : null)
     },
@@ -38,6 +41,7 @@ export const passwordlessResolvers = {
       context: GraphQLContext,
     ) {
       requireAccess(rolesAllow(context.auth.roles, 'person:passwordlessSignIn'), 'You are not allowed to sign in using passwordless')
+      await enforceLoginLimit(context)
       const result = await signInPasswordless(context.ctx, context.actor, args)
       return payload(result, result.ok ? result.value : null)
     },

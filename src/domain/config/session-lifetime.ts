@@ -1,0 +1,21 @@
+/**
+ * Session lifetimes from `configure(login:)` (2.1): defaultTokenExpiration applies when the
+ * caller asks for none, maxTokenExpiration caps what it asks for. Unset, the environment's
+ * SESSION_EXPIRATION_MINUTES / SESSION_MAX_EXPIRATION_MINUTES apply, and the environment's
+ * maximum stays the ceiling either way (createSessionKey caps at it).
+ */
+import { intervalMs } from './interval.js'
+import type { LoginConfig } from './tenant-config.js'
+
+const minutes = (interval: string | null) => {
+  const ms = interval === null ? null : intervalMs(interval)
+  return ms === null ? null : Math.max(1, Math.ceil(ms / 60_000))
+}
+
+/** The `expiration` (minutes) to pass to createSessionKey for what the caller requested. */
+export function sessionMinutes(login: LoginConfig, requested: number | null | undefined, envDefaultMinutes: number): number | null {
+  const max = minutes(login.maxTokenExpiration)
+  const wanted = requested && requested > 0 ? requested : minutes(login.defaultTokenExpiration)
+  if (wanted === null) return max !== null && envDefaultMinutes > max ? max : null
+  return max === null ? wanted : Math.min(wanted, max)
+}
