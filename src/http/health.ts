@@ -1,13 +1,15 @@
 /** Liveness (the process answers) and readiness (the database answers within a bound). */
 import type { FastifyInstance } from 'fastify'
 import type { Database } from '../db/client.js'
+import type { LogLevel } from '../config.js'
 
 const READY_TIMEOUT_MS = 2000
-const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']
+const LEVELS: LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']
 
 export async function healthRoutes(app: FastifyInstance, opts: { database: Database }): Promise<void> {
   // Probes come every few seconds: log them at warn at most, never louder than LOG_LEVEL allows.
-  const logLevel = LEVELS.indexOf(app.log.level) > LEVELS.indexOf('warn') ? app.log.level : 'warn'
+  const configured = app.log.level as LogLevel
+  const logLevel = LEVELS.indexOf(configured) > LEVELS.indexOf('warn') ? configured : 'warn'
   app.get('/health/live', { logLevel }, async () => ({ status: 'ok' }))
   app.get('/health/ready', { logLevel }, async (request, reply) => {
     let timer: NodeJS.Timeout | undefined
