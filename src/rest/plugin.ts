@@ -1,13 +1,14 @@
 /**
  * The signed REST surface under /_/api/4 (Chevereto Tenants API). Two encapsulated chains:
  *   signed API:      IP allow list (client address) -> X-API-Key -> raw body -> X-Signature -> routes
+ *                    (tenants, install/reset, plans, audit, hostname resolver)
  *   internal config: loopback/allow-listed socket peers -> X-API-Key -> GET /config/traefik
  * Bodies are JSON only (415 otherwise), at most TENANTS_API_BODY_LIMIT bytes (413), and an
  * empty body with Content-Type: application/json is no body, not an error.
  */
 import type { FastifyInstance } from 'fastify'
 import type { DomainContext } from '../domain/context.js'
-import { routableTenants } from '../domain/tenants/tenants.js'
+import { hostedTenants, type HostedTenant } from '../domain/tenants/hosting.js'
 import { createAllowList, LOOPBACK } from '../domain/tenants-api/ip-allow-list.js'
 import { TraefikSnapshotCache } from '../traefik/snapshot.js'
 import { restAjv } from './ajv.js'
@@ -19,6 +20,8 @@ import { signatureGuard } from './guards/signature.js'
 import { recordRoute } from './route-table.js'
 import { authRoutes } from './routes/auth.js'
 import { planRoutes } from './routes/plans.js'
+import { resolveRoutes } from './routes/resolve.js'
+import { tenantAuditRoutes } from './routes/tenant-audit.js'
 import { tenantRoutes } from './routes/tenants.js'
 import { tenantUserRoutes } from './routes/tenant-users.js'
 import { traefikRoutes } from './routes/traefik.js'
@@ -38,9 +41,9 @@ const SNAPSHOT_MAX_AGE_MS = 5_000
 export async function restPlugin(app: FastifyInstance, opts: { ctx: DomainContext }): Promise<void> {
   const { ctx } = opts
   const { tenantsApi } = ctx.config
-  const snapshot = new TraefikSnapshotCache({
+  const snapshot = new TraefikSnapshotCache<HostedTenant>({
     settings: ctx.config.traefik,
-    loadTenants: () => routableTenants(ctx),
+    loadTenants: () => hostedTenants(ctx),
     now: () => Date.now(),
     maxAgeMs: SNAPSHOT_MAX_AGE_MS,
   })
@@ -76,7 +79,9 @@ export async function restPlugin(app: FastifyInstance, opts: { ctx: DomainContex
     await signed.register(authRoutes)
     await signed.register(tenantRoutes, { ctx, snapshot })
     await signed.register(tenantUserRoutes, { ctx })
-    await signed.register(planRoutes, { ctx })
+    await signed.register(planRoutes, { ctx, snapshot })
+    await signed.register(tenantAuditRoutes, { ctx })
+    await signed.register(resolveRoutes, { snapshot })
   })
 
   await app.register(async (internal) => {

@@ -1,8 +1,9 @@
 /**
  * The Traefik HTTP-provider document as a pure function of the routable tenants and the
  * settings. Output bytes are deterministic (sorted keys and routers, no timestamps), because
- * Traefik reloads on any byte change. Router names are `root` and `tenant-<id>`: tenant ids
- * cannot contain `@` or backticks, and hostnames are RFC 1123 names, so rules cannot break.
+ * Traefik reloads on any byte change. Router names are Chevereto's (reference §10): `*` for the
+ * root hostname and the tenant id for each tenant. Tenant ids are [A-Za-z0-9][A-Za-z0-9_-]{0,15}
+ * (never `*`, no `@` or backticks) and hostnames RFC 1123 names, so names and rules cannot break.
  */
 export interface TraefikSettings {
   rootHostname: string
@@ -26,6 +27,8 @@ export const CLOUDFLARE_RANGES = [
 ]
 
 export const ALLOW_RANGE = 'allow-range'
+/** The root hostname's router key, as Chevereto names it. */
+export const ROOT_ROUTER = '*'
 
 export function sourceRange(list: string[]): string[] {
   const out: string[] = []
@@ -46,9 +49,9 @@ function router(hostname: string, settings: TraefikSettings, withAllowList: bool
 export function renderTraefikConfig(tenants: RoutableTenant[], settings: TraefikSettings): Record<string, unknown> {
   const ranges = sourceRange(settings.proxyIpAllowList)
   const withAllowList = ranges.length > 0
-  const routers: Record<string, unknown> = { root: router(settings.rootHostname, settings, withAllowList) }
+  const routers: Record<string, unknown> = { [ROOT_ROUTER]: router(settings.rootHostname, settings, withAllowList) }
   for (const tenant of [...tenants].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
-    routers[`tenant-${tenant.id}`] = router(tenant.hostname, settings, withAllowList)
+    routers[tenant.id] = router(tenant.hostname, settings, withAllowList)
   }
   const http: Record<string, unknown> = {
     routers,

@@ -52,7 +52,7 @@ test('the documentation lists fourteen examples and each of them works as writte
   }
 
   assert.deepEqual(await expect('POST', 'auth/verify', 200), { verified: true })
-  assert.ok((await expect('GET', 'config/traefik', 200)).http.routers.root)
+  assert.ok((await expect('GET', 'config/traefik', 200)).http.routers['*'])
   assert.deepEqual(await expect('GET', 'tenants', 200), [])
   await expect('POST', 'tenants-plans', 201)
   const tenant = await expect('POST', 'tenants', 201)

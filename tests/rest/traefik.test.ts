@@ -40,11 +40,11 @@ describe('Chevereto settings, Cloudflare ranges, TLS', () => {
     assert.match(response.headers.get('content-type') ?? '', /application\/json/)
     assertValidTraefik(response.body)
     const http = response.body.http
-    assert.deepEqual(Object.keys(http.routers), ['root', 'tenant-acme', 'tenant-zulu'])
-    assert.deepEqual(http.routers['tenant-acme'], {
+    assert.deepEqual(Object.keys(http.routers), ['*', 'acme', 'zulu'], 'Chevereto\'s names: "*" for the root hostname, the tenant id for each tenant')
+    assert.deepEqual(http.routers.acme, {
       entryPoints: ['websecure'], middlewares: ['allow-range'], rule: 'Host(`acme.saas.example.com`)', service: 'php', tls: { certResolver: 'cf' },
     })
-    assert.equal(http.routers.root.rule, 'Host(`saas.example.com`)')
+    assert.equal(http.routers['*'].rule, 'Host(`saas.example.com`)')
     assert.deepEqual(http.services, { php: { loadBalancer: { passHostHeader: true, servers: [{ url: 'http://php:8080' }] } } })
     const ranges = http.middlewares['allow-range'].ipAllowList.sourceRange
     assert.equal(ranges[0], '192.168.65.0/24')
@@ -65,9 +65,9 @@ describe('Chevereto settings, Cloudflare ranges, TLS', () => {
     const changed = await poll(server, { 'if-none-match': etag })
     assert.equal(changed.status, 200)
     assert.notEqual(changed.headers.get('etag'), etag)
-    assert.ok('tenant-off' in changed.body.http.routers)
+    assert.ok('off' in changed.body.http.routers)
     assert.equal((await call(server, 'PATCH', 'tenants/off', { body: { hostname: 'renamed.saas.example.com' } })).status, 204)
-    assert.equal((await poll(server)).body.http.routers['tenant-off'].rule, 'Host(`renamed.saas.example.com`)')
+    assert.equal((await poll(server)).body.http.routers.off.rule, 'Host(`renamed.saas.example.com`)')
   })
 
   test('needs an API key, no signature; Chevereto\'s curl example works with the key added', async () => {
@@ -98,8 +98,8 @@ describe('rendering', () => {
     assertValidTraefik(document)
     assert.equal(stableJson(document), stableJson(JSON.parse(stableJson(document))))
     const http = (document as { http: Record<string, Record<string, unknown>> }).http
-    assert.deepEqual(Object.keys(http.routers), ['root', 'tenant-a', 'tenant-b'])
+    assert.deepEqual(Object.keys(http.routers), ['*', 'a', 'b'])
     assert.equal(http.middlewares, undefined)
-    assert.deepEqual(http.routers['tenant-a'], { rule: 'Host(`a.example.com`)', service: 'app' })
+    assert.deepEqual(http.routers.a, { rule: 'Host(`a.example.com`)', service: 'app' })
   })
 })

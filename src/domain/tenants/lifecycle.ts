@@ -1,12 +1,16 @@
 /**
  * The end of a tenant: archive (DELETE without drop_tables: hidden, hostname freed, its
- * sessions and project keys disabled, restorable) or purge (drop_tables: the project and every
- * row hanging off it, in one transaction). Persons are global and stay: they may belong to
- * other tenants.
+ * sessions and project keys disabled, restorable) or purge (drop_tables, one transaction): the
+ * project and every row hanging off it (memberships, usernames, secrets, mail templates, project
+ * API key identities and their keys, the tenant row), the project's mails in the outbox, and the
+ * tenant's audit events (deleted, not anonymised: they name its people, addresses and agents).
+ * One `tenant_purge` event remains, with the tenant id and counts only. Persons are global and
+ * stay; those left with no membership in any project (and no global role beyond `person`) are
+ * disabled and their keys ended.
  */
-import { and, eq, isNotNull, sql } from 'drizzle-orm'
+import { and, eq, isNotNull, or, sql } from 'drizzle-orm'
 import type { Tx } from '../../db/client.js'
-import { project, tenant } from '../../db/schema.js'
+import { auditEvent, mailOutbox, project, tenant } from '../../db/schema.js'
 import { recordAudit } from '../audit/record.js'
 import type { Actor, DomainContext } from '../context.js'
 import { DomainError } from '../errors.js'
@@ -38,21 +42,49 @@ async function disableTenantKeys(ctx: DomainContext, tx: Tx, projectId: string, 
   return rows.length
 }
 
+/** Disables the project's member persons that belong nowhere else, with all their keys; returns how many. */
+async function disableOrphanedMembers(ctx: DomainContext, tx: Tx, projectId: string, now: Date): Promise<number> {
+  const orphans = await ctx.database.rows<{ id: string, identity_id: string }>(sql`
+    update person pe set disabled_at = coalesce(pe.disabled_at, ${now.toISOString()}::timestamptz)
+    from identity i
+    where i.id = pe.identity_id
+      and i.roles <@ '["person"]'::jsonb
+      and exists (select 1 from project_membership m where m.identity_id = pe.identity_id and m.project_id = ${projectId}::uuid)
+      and not exists (select 1 from project_membership m where m.identity_id = pe.identity_id and m.project_id <> ${projectId}::uuid)
+    returning pe.id, pe.identity_id`, tx)
+  if (orphans.length > 0) {
+    const identities = sql.join(orphans.map((o) => sql`${o.identity_id}::uuid`), sql`, `)
+    await ctx.database.rows(sql`update api_key set disabled_at = ${now.toISOString()}::timestamptz
+      where disabled_at is null and identity_id in (${identities})`, tx)
+  }
+  return orphans.length
+}
+
+async function purgeTenant(ctx: DomainContext, tx: Tx, row: typeof tenant.$inferSelect, actor?: Actor): Promise<void> {
+  const now = ctx.clock()
+  const disabledPersons = await disableOrphanedMembers(ctx, tx, row.projectId, now)
+  // Project API key identities that belonged to this project only go with it.
+  await ctx.database.rows(sql`
+    delete from identity i
+    where not exists (select 1 from person pe where pe.identity_id = i.id)
+      and exists (select 1 from project_membership m where m.identity_id = i.id and m.project_id = ${row.projectId}::uuid)
+      and not exists (select 1 from project_membership m where m.identity_id = i.id and m.project_id <> ${row.projectId}::uuid)`, tx)
+  await tx.delete(mailOutbox).where(eq(mailOutbox.projectId, row.projectId))
+  const purgedEvents = await tx.delete(auditEvent)
+    .where(or(eq(auditEvent.tenantId, row.id), eq(auditEvent.projectId, row.projectId)))
+    .returning({ id: auditEvent.id })
+  // The tenant row, memberships, usernames, secrets and templates cascade from the project.
+  await tx.delete(project).where(eq(project.id, row.projectId))
+  await recordAudit(tx, actor, {
+    type: 'tenant_purge', tenantId: row.id,
+    eventData: { purged_audit_events: purgedEvents.length, disabled_persons: disabledPersons },
+  })
+}
+
 export async function deleteTenant(ctx: DomainContext, id: string, options: { dropTables: boolean }, actor?: Actor): Promise<void> {
   await ctx.db.transaction(async (tx) => {
     const row = await lockAnyTenant(tx, id)
-    if (options.dropTables) {
-      // Project API key identities that belonged to this project only go with it.
-      await ctx.database.rows(sql`
-        delete from identity i
-        where not exists (select 1 from person pe where pe.identity_id = i.id)
-          and exists (select 1 from project_membership m where m.identity_id = i.id and m.project_id = ${row.projectId}::uuid)
-          and not exists (select 1 from project_membership m where m.identity_id = i.id and m.project_id <> ${row.projectId}::uuid)`, tx)
-      // The tenant row, memberships, usernames, secrets and templates cascade from the project.
-      await tx.delete(project).where(eq(project.id, row.projectId))
-      await recordAudit(tx, actor, { type: 'tenant_purge', tenantId: id, projectId: row.projectId, eventData: { hostname: row.hostname } })
-      return
-    }
+    if (options.dropTables) return purgeTenant(ctx, tx, row, actor)
     if (row.archivedAt) throw tenantNotFound(id)
     const now = ctx.clock()
     await tx.update(tenant).set({ archivedAt: now, updatedAt: now }).where(eq(tenant.id, id))

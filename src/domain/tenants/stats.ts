@@ -6,9 +6,9 @@ import { sql } from 'drizzle-orm'
 import type { DomainContext } from '../context.js'
 
 export interface TenantStats {
-  /** Members that are persons (not project API keys). */
+  /** Members that are persons, not project API keys (what CHEVERETO_MAX_USERS counts). */
   users: number
-  /** Members with the admin role. */
+  /** Persons with the admin role (what CHEVERETO_MAX_ADMINS counts; project API keys are not admins here). */
   admins: number
   /** Enabled permanent API keys of the tenant's members. */
   api_keys: number
@@ -26,7 +26,7 @@ export async function statsByProject(ctx: DomainContext, projectIds: string[]): 
       (select count(distinct m.identity_id) from project_membership m
          join person pe on pe.identity_id = m.identity_id where m.project_id = p.id)::int as users,
       (select count(distinct m.identity_id) from project_membership m
-         where m.project_id = p.id and m.role = 'admin')::int as admins,
+         join person pe on pe.identity_id = m.identity_id where m.project_id = p.id and m.role = 'admin')::int as admins,
       (select count(*) from api_key k where k.type = 'permanent' and k.disabled_at is null
          and k.identity_id in (select m.identity_id from project_membership m where m.project_id = p.id))::int as api_keys,
       (select count(*) from api_key k join person pe on pe.identity_id = k.identity_id

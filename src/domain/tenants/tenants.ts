@@ -68,12 +68,6 @@ export async function listTenants(ctx: DomainContext): Promise<TenantView[]> {
   return viewsWhere(ctx, isNull(tenant.archivedAt))
 }
 
-/** Tenants Traefik routes to: enabled and not deleted. */
-export async function routableTenants(ctx: DomainContext): Promise<{ id: string, hostname: string }[]> {
-  return ctx.db.select({ id: tenant.id, hostname: tenant.hostname }).from(tenant)
-    .where(and(eq(tenant.isEnabled, true), isNull(tenant.archivedAt))).orderBy(asc(tenant.id))
-}
-
 export async function getTenant(ctx: DomainContext, id: string): Promise<TenantView> {
   const [view] = await viewsWhere(ctx, and(eq(tenant.id, id), isNull(tenant.archivedAt)))
   if (!view) throw tenantNotFound(id)
@@ -112,12 +106,20 @@ function checkPlanId(value: unknown): string | null {
 }
 
 export async function createTenant(ctx: DomainContext, input: CreateTenantInput, actor?: Actor): Promise<TenantView> {
+  return (await createTenantReporting(ctx, input, actor)).tenant
+}
+
+/** How the tenant got its project: a new one, or an existing project (made over GraphQL) adopted. */
+export type TenantProjectOrigin = 'created' | 'adopted'
+
+export async function createTenantReporting(ctx: DomainContext, input: CreateTenantInput, actor?: Actor): Promise<{ tenant: TenantView, project: TenantProjectOrigin }> {
   const id = checkId(input.id)
   const hostname = checkHostname(input.hostname)
   const isEnabled = checkEnabled(input.is_enabled)
   const planId = input.plan_id === undefined ? null : checkPlanId(input.plan_id)
   const limits = input.limits === undefined ? null : emptyToNull(checkMap(input.limits, 'limits', true))
   const env = input.env === undefined ? null : checkMap(input.env, 'env') as StringMap
+  let origin: TenantProjectOrigin = 'created'
   try {
     await ctx.db.transaction(async (tx) => {
       if (planId) await requirePlan(tx, planId)
@@ -127,6 +129,7 @@ export async function createTenant(ctx: DomainContext, input: CreateTenantInput,
       let projectId = existing?.id
       if (projectId) {
         // A project made over GraphQL gets its hosting row now.
+        origin = 'adopted'
         await tx.update(project).set({ archivedAt: null, updatedAt: ctx.clock() }).where(eq(project.id, projectId))
       } else {
         ;[{ id: projectId }] = await tx.insert(project).values({ slug: id, name: id }).returning({ id: project.id })
@@ -140,7 +143,7 @@ export async function createTenant(ctx: DomainContext, input: CreateTenantInput,
   } catch (error) {
     throw tenantConflict(error, id, hostname, planId) ?? error
   }
-  return getTenant(ctx, id)
+  return { tenant: await getTenant(ctx, id), project: origin }
 }
 
 export interface EditTenantInput { hostname?: unknown, is_enabled?: unknown, plan_id?: unknown, limits?: unknown, env?: unknown }

@@ -16,6 +16,7 @@ import { personResolvers } from './persons.js'
 import { globalApiKeyResolvers } from './api-keys-global.js'
 import { configurationResolvers } from './configuration.js'
 import { passwordlessResolvers } from './passwordless.js'
+import { tenantInfoLoaders } from './tenant-info.js'
 import { mfaExtrasLoaders, mfaExtrasResolvers } from './mfa-extras.js'
 import { emailVerificationLoaders, emailVerificationResolvers } from './email-verification.js'
 import { sessionLoaders, sessionResolvers } from './sessions.js'
@@ -41,4 +42,4 @@ function merge(...maps: ResolverMap[]): ResolverMap {
 
 export const resolvers = { Json, DateTime, Interval, ...merge(mfaExtrasResolvers, emailVerificationResolvers, identityResolvers, otpResolvers, idpResolvers, authResolvers, personResolvers, globalApiKeyResolvers, configurationResolvers, passwordlessResolvers,
   projectResolvers, memberResolvers, inviteResolvers, projectApiKeyResolvers, mailTemplateResolvers, sessionResolvers, auditLogResolvers, adminListResolvers, authPolicyResolvers) }
-export const loaders = merge(mfaExtrasLoaders, emailVerificationLoaders, identityLoaders, memberLoaders, sessionLoaders)
+export const loaders = merge(mfaExtrasLoaders, emailVerificationLoaders, identityLoaders, memberLoaders, sessionLoaders, tenantInfoLoaders)

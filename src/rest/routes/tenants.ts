@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { DomainContext } from '../../domain/context.js'
 import { deleteTenant, restoreTenant } from '../../domain/tenants/lifecycle.js'
-import { createTenant, editTenant, getTenant, listTenants, type CreateTenantInput, type EditTenantInput } from '../../domain/tenants/tenants.js'
+import { createTenantReporting, editTenant, getTenant, listTenants, type CreateTenantInput, type EditTenantInput } from '../../domain/tenants/tenants.js'
 import type { TraefikSnapshotCache } from '../../traefik/snapshot.js'
 import { actorOf } from '../actor.js'
 import { compileBodyCheck } from '../body-check.js'
@@ -17,9 +17,10 @@ export async function tenantRoutes(app: FastifyInstance, opts: { ctx: DomainCont
   app.get('/tenants', async () => listTenants(ctx))
 
   app.post<{ Body: CreateTenantInput }>('/tenants', { schema: { body: tenantCreateBody } }, async (request, reply) => {
-    const tenant = await createTenant(ctx, request.body, actorOf(request))
+    const { tenant, project } = await createTenantReporting(ctx, request.body, actorOf(request))
     snapshot.invalidate()
-    return reply.code(201).header('location', `/_/api/4/tenants/${tenant.id}`).send(tenant)
+    // The body stays Chevereto's Tenant object; whether the project was new or adopted is a header.
+    return reply.code(201).header('location', `/_/api/4/tenants/${tenant.id}`).header('x-tenant-project', project).send(tenant)
   })
 
   app.get<{ Params: IdParams }>('/tenants/:id', async (request) => getTenant(ctx, request.params.id))
