@@ -26,12 +26,12 @@ function windowMs(login: LoginConfig): number {
   return intervalMs(login.attemptWindow) ?? 5 * 60_000
 }
 
-/** The backoff delay after `failures` failed attempts in the window (0 while free). */
+/** The wait after `failures` failed attempts in the window: none for the free ones, then base, 2·base, 4·base… */
 export function backoffMs(login: LoginConfig, failures: number, freeAttempts: number): number {
-  if (failures < freeAttempts || failures === 0) return 0
+  if (failures <= freeAttempts) return 0
   const base = intervalMs(login.baseBackoff) ?? 0
   const max = intervalMs(login.maxBackoff) ?? 0
-  return Math.min(max, base * 2 ** Math.min(failures - freeAttempts, 30))
+  return Math.min(max, base * 2 ** Math.min(failures - freeAttempts - 1, 30))
 }
 
 const unavailable = () => rateLimitExceeded(STORE_UNAVAILABLE_RETRY_SECONDS, 'Rate limiting is temporarily unavailable. Retry later.')
