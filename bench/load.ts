@@ -31,6 +31,8 @@ export interface LoadResult {
   requests: number
   non2xx: number
   errors: number
+  /** Mean response size (headers and body), from autocannon's byte count. */
+  bytesPerResponse: number
   statusCodes: Record<string, number>
 }
 
@@ -109,6 +111,7 @@ async function load(job: LoadJob): Promise<LoadResult> {
     requests: result.requests.total,
     non2xx: result.non2xx,
     errors: result.errors,
+    bytesPerResponse: result.requests.total > 0 ? result.throughput.total / result.requests.total : 0,
     statusCodes,
   }
 }

@@ -2,9 +2,12 @@
  * `npm run bench`: every hot path next to this machine's limits, as ratios to bounds measured
  * in the same run (issue 7). Server, bound servers, load generator and argon2 probe each run in
  * their own process on loopback; the database is a fresh `tg_bench_*` on the local PostgreSQL,
- * dropped at the end. Flags: --duration=S --warmup=S --connections=N --no-large --only=id,id
- * --profile=<phase> (cpu profile of the server in phase small|traefik10k|large, in bench/profiles)
- * --pool-sweep (P1 at several pool sizes).
+ * dropped at the end. Each path is compared with the mean of its bound measured just before and
+ * just after it (the machine drifts by ±30 % between runs, and within one when others load it).
+ * Flags: --duration=S --warmup=S --connections=N --no-large (skip the 1M-person seed, ~35 s)
+ * --only=<row id prefix>,… --pool-sweep (P1 at pool sizes 2..16, both drivers)
+ * --profile=<phase> (server CPU profile for phase small|quiet|traefik10k|large, in bench/profiles;
+ * summarise with `npx tsx bench/profile-summary.ts <file>`).
  */
 import { writeFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
@@ -142,6 +145,7 @@ async function path(id: string, label: string, base: string, plan: RequestPlan, 
   row.extra!.rssPeakMB = Math.round(rss / 2 ** 20)
   const notes: string[] = []
   if (spec.connections) notes.push(`c=${spec.connections}`)
+  if (result.bytesPerResponse > 10_000) notes.push(`${(result.bytesPerResponse / 1024).toFixed(0)} KiB per response`)
   let p99Max = spec.p99MaxMs
   if (spec.p99MaxHashes) {
     const recent = singleHashMs.slice(hashesBefore)
@@ -154,6 +158,48 @@ async function path(id: string, label: string, base: string, plan: RequestPlan, 
   if (row.note) notes.push(row.note)
   row.note = notes.join('; ') || undefined
   return row
+}
+
+/** Sets Contember 2.2's rateLimits.loginPerIp through `configure`; false when that is not available. */
+async function configureLoginLimit(base: string, limit: number): Promise<boolean> {
+  const response = await fetch(`${base}${GRAPHQL}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${ROOT_TOKEN}` },
+    body: JSON.stringify({ query: `mutation { configure(config: { rateLimits: { loginPerIp: { limit: ${limit}, window: "PT1M" } } }) { ok } }` }),
+  })
+  const body = await response.json().catch(() => undefined) as { data?: { configure?: { ok?: boolean } } } | undefined
+  return body?.data?.configure?.ok === true
+}
+
+/**
+ * The per-IP login limiter (in-memory store) switched on with a limit no run reaches, on the
+ * path it guards (signIn), against the same path with it off: three alternated rounds of each,
+ * medians compared, so that drift of the machine hits both alike.
+ */
+async function rateLimiterRow(base: string, signIn: RequestPlan, off: Row | undefined): Promise<void> {
+  const label = 'GraphQL signIn, loginPerIp limiter on vs off'
+  if (!off) return unavailable('ratelimit', label, 'n/a (signIn not measured)', '≤ 5 % drop')
+  if (!await configureLoginLimit(base, 0)) return unavailable('ratelimit', label, 'n/a (not implemented)', '≤ 5 % drop')
+  const rounds: { off: number, on: number }[] = []
+  let last: LoadResult | undefined
+  const half = Math.max(2, DURATION / 2)
+  try {
+    for (let round = 0; round < 3; round++) {
+      await configureLoginLimit(base, 0)
+      const offRps = (await drive(base, signIn, 4, half)).rps
+      await configureLoginLimit(base, 1_000_000)
+      last = await drive(base, signIn, 4, half)
+      rounds.push({ off: offRps, on: last.rps })
+    }
+  } finally {
+    await configureLoginLimit(base, 0)
+  }
+  const median = (values: number[]) => values.sort((x, y) => x - y)[Math.floor(values.length / 2)]
+  const on = median(rounds.map((r) => r.on))
+  const offMedian = median(rounds.map((r) => r.off))
+  const row = measured('ratelimit', label, { ...last!, rps: on }, { name: 'off', rps: offMedian, factor: 0.95 })
+  row.target = '≤ 5 % drop'
+  row.note = [`c=4; median of 3 alternated rounds, on/off: ${rounds.map((r) => `${r.on.toFixed(0)}/${r.off.toFixed(0)}`).join(', ')}`, row.note].filter(Boolean).join('; ')
 }
 
 function serverEnv(url: string): Record<string, string> {
@@ -252,14 +298,14 @@ async function main(): Promise<void> {
       await path('rest-legacy', 'REST GET /tenants/{id}, legacy signature', base, { kind: 'signed', form: 'legacy', paths: tenantPaths, apiKey: API_KEY, secret: REQUEST_SECRET }, { bound: 'P1', factor: 0.6 })
       await path('rest-strong', 'REST GET /tenants/{id}, strong t=,v1= signature', base, { kind: 'signed', form: 'strong', paths: tenantPaths, apiKey: API_KEY, secret: REQUEST_SECRET }, { bound: 'P1', factor: 0.6 })
       await path('traefik-1k', 'GET /config/traefik, 1 000 tenants', base, traefik, { bound: 'P0', factor: 0.5, p99MaxMs: 50 })
-      await path('signIn', 'GraphQL signIn', base, signIn, { bound: 'P2', factor: 0.8, connections: 4, p99MaxHashes: 3 })
+      const off = await path('signIn', 'GraphQL signIn', base, signIn, { bound: 'P2', factor: 0.8, connections: 4, p99MaxHashes: 3 })
+      if (wanted('ratelimit')) await rateLimiterRow(base, signIn, off)
       return me
     })
     if (wanted('me-quiet')) {
       // Diagnosis: the same `me` with per-request logging below the level (what pino's work costs).
       await withServer('quiet', database.url, (base) => path('me-quiet', 'GraphQL me { id }, LOG_LEVEL=warn (diagnosis)', base, meId, { bound: 'P1', factor: 0.5 }), { LOG_LEVEL: 'warn' })
     }
-    if (wanted('ratelimit')) unavailable('ratelimit', 'rate limiter on vs off', 'n/a (not implemented)', '≤ 5 % drop')
 
     if (wanted('traefik-10k')) {
       await timed('seed tenants to 10 000', async () => { await seedTenants(sql, SMALL.tenants + 1, MEDIUM_TENANTS); await analyze(sql) })
