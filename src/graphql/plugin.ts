@@ -66,14 +66,14 @@ export async function graphqlPlugin(app: FastifyInstance, opts: { ctx: DomainCon
     reply.header('x-powered-by', 'Contember 2')
     const authentication = await authenticate(ctx, request.headers.authorization)
     if (!authentication.ok) return unauthorized(reply, authentication.message)
-    // Last use, IP and user agent of the key (Identity.sessions); written off the request path.
-    trackApiKeyUse(ctx, authentication.auth.apiKeyId, { ip: request.ip, userAgent: request.headers['user-agent'] })
 
     const input = readInput(request)
     if (typeof input === 'string') return badRequest(reply, input)
 
     const source = { socketAddress: request.socket.remoteAddress, headers: request.headers }
     const client = clients.resolve(source, clients.namesEndClient(source) && await apiKeyTrustsForwardedInfo(ctx.db, authentication.auth.apiKeyId))
+    // Last use, IP and user agent of the key (Identity.sessions), as the audit log sees the client; written off the request path.
+    trackApiKeyUse(ctx, authentication.auth.apiKeyId, { ip: client.ip, userAgent: client.userAgent })
     const context: Omit<GraphQLContext, 'reply'> = {
       ctx,
       auth: authentication.auth,
