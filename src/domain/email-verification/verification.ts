@@ -1,12 +1,16 @@
 /**
  * E-mail verification (2.2): requestEmailVerification mails a token to an existing, enabled,
  * not yet verified address; verifyEmail spends it and sets person.email_verified_at. The
- * request always answers ok, so it does not tell whether an address has an account.
+ * request answers ok whether or not an address has an account; only the per-IP limit
+ * (rateLimits.emailVerificationPerIp) and the captcha (captcha.protect.emailVerification)
+ * refuse it, before anything is looked up.
  */
 import { eq, inArray } from 'drizzle-orm'
 import type { DbOrTx } from '../../db/client.js'
 import { person } from '../../db/schema.js'
+import { publicFlowFailure } from '../abuse/guard.js'
 import { recordAudit } from '../audit/record.js'
+import { readTenantConfig } from '../config/tenant-config.js'
 import type { Actor, DomainContext } from '../context.js'
 import { fail, ok, type Result } from '../errors.js'
 import { findPersonByEmail } from '../identity/persons.js'
@@ -19,7 +23,11 @@ export interface EmailMailOptions {
   mailVariant?: string | null
 }
 
-export async function requestEmailVerification(ctx: DomainContext, actor: Actor, email: string, options: EmailMailOptions = {}): Promise<Result<null, never>> {
+export async function requestEmailVerification(
+  ctx: DomainContext, actor: Actor, email: string, options: EmailMailOptions = {}, captchaToken?: string | null,
+): Promise<Result<null, 'RATE_LIMIT_EXCEEDED' | 'INVALID_CAPTCHA'>> {
+  const refused = await publicFlowFailure(ctx, actor, await readTenantConfig(ctx.db), 'emailVerificationPerIp', 'emailVerification', captchaToken)
+  if (refused) return refused
   return ctx.db.transaction(async (tx) => {
     const found = await findPersonByEmail(tx, email, true)
     const [row] = found ? await tx.select({ verifiedAt: person.emailVerifiedAt }).from(person).where(eq(person.id, found.id)) : []

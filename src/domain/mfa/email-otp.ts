@@ -2,15 +2,17 @@
  * E-mail OTP (2.2): a second factor delivered by mail. A 6-digit code lives in person_token
  * (type mfa_email_otp) as SHA-256 over the row id and the code (the id salts the hash, so equal
  * codes of two people differ at rest), for EMAIL_OTP_LIFETIME_MINUTES, with at most
- * EMAIL_OTP_MAX_ATTEMPTS wrong tries. Sending a new code retires the previous one, and a code is
- * not re-sent while an unused one younger than EMAIL_OTP_RESEND_SECONDS exists (that is the
- * per-person limit until a configurable `rateLimits.emailOtpPerPerson` exists).
+ * EMAIL_OTP_MAX_ATTEMPTS wrong tries. Sending a new code retires the previous one. A code is not
+ * re-sent while an unused one younger than EMAIL_OTP_RESEND_SECONDS exists, and every mail counts
+ * against the configured per-person window (rateLimits.emailOtpPerPerson, default 5 per 15 min).
  */
 import { randomInt, randomUUID } from 'node:crypto'
 import { and, desc, eq, gt, isNull, sql } from 'drizzle-orm'
 import type { DbOrTx, Tx } from '../../db/client.js'
 import { personMfa, personToken } from '../../db/schema.js'
+import { consumeRateLimit } from '../abuse/rate-limit.js'
 import { recordAudit } from '../audit/record.js'
+import { readTenantConfig } from '../config/tenant-config.js'
 import type { Actor, DomainContext } from '../context.js'
 import { constantTimeEqual, generateToken, sha256Hex } from '../crypto/tokens.js'
 import { fail, ok, type Result } from '../errors.js'
@@ -75,10 +77,18 @@ export async function consumeEmailOtp(ctx: DomainContext, tx: Tx, personId: stri
   return true
 }
 
-/** At sign-in without a code: mail one (unless one was just sent). The caller answers OTP_REQUIRED. */
+/** The per-person mail budget (rateLimits.emailOtpPerPerson); counts one mail when allowed. */
+async function withinMailBudget(ctx: DomainContext, db: DbOrTx, personId: string): Promise<boolean> {
+  return (await consumeRateLimit(ctx, await readTenantConfig(db), 'emailOtpPerPerson', personId)) === null
+}
+
+/**
+ * At sign-in without a code: mail one, unless one was just sent or the person's mail budget is
+ * spent (then silently none: the answer stays OTP_REQUIRED, so it tells an attacker nothing).
+ */
 export async function sendSignInEmailOtp(ctx: DomainContext, tx: Tx, actor: Actor | undefined, personId: string): Promise<void> {
   const recipient = await mailRecipient(tx, personId)
-  if (!recipient?.email || await recentlySent(ctx, tx, personId)) return
+  if (!recipient?.email || await recentlySent(ctx, tx, personId) || !(await withinMailBudget(ctx, tx, personId))) return
   await sendCode(ctx, tx, actor, { ...recipient, email: recipient.email }, 'sign_in')
 }
 
@@ -89,6 +99,7 @@ export async function initEmailOtp(ctx: DomainContext, actor: Actor, personId: s
     if (await recentlySent(ctx, tx, personId)) {
       return fail('RATE_LIMITED', `A code was sent less than ${EMAIL_OTP_RESEND_SECONDS} seconds ago; use it or wait.`)
     }
+    if (!(await withinMailBudget(ctx, tx, personId))) return fail('RATE_LIMITED', 'Too many codes were sent to this person; try again later.')
     await sendCode(ctx, tx, actor, { ...recipient, email: recipient.email }, 'enroll')
     return ok(null)
   })

@@ -18,9 +18,11 @@ const allowVerify = (context: GraphQLContext, what: string) =>
 
 export const emailVerificationResolvers = {
   Mutation: {
-    async requestEmailVerification(_: unknown, args: { email: string, options?: { mailProject?: string | null, mailVariant?: string | null } | null }, context: GraphQLContext) {
+    async requestEmailVerification(
+      _: unknown, args: { email: string, options?: { mailProject?: string | null, mailVariant?: string | null } | null, captchaToken?: string | null }, context: GraphQLContext,
+    ) {
       allowVerify(context, 'request e-mail verification')
-      return payload(await requestEmailVerification(context.ctx, context.actor, args.email, args.options ?? {}))
+      return payload(await requestEmailVerification(context.ctx, context.actor, args.email, args.options ?? {}, args.captchaToken))
     },
     async verifyEmail(_: unknown, args: { token: string }, context: GraphQLContext) {
       allowVerify(context, 'verify an e-mail address')
