@@ -2,6 +2,7 @@
  * The bounds, served by a bare Fastify (no logger, no plugins) in its own process:
  *   P0  GET /p0          a small JSON, nothing else
  *   P1  GET /p1          one primary-key select through our driver and pool (src/db/client.ts)
+ *       GET /p1-raw      the same select through postgres.js directly (no Drizzle), same pool size
  *       GET /p1-pg       the same select through node-postgres (pg) with a named prepared statement
  *       GET /p1-drizzle  the same select built by Drizzle's query builder per request
  *  and, on a second port, P0 with our request logger at info (to /dev/null): what logging costs.
@@ -9,6 +10,7 @@
  */
 import Fastify from 'fastify'
 import pg from 'pg'
+import postgres from 'postgres'
 import { eq } from 'drizzle-orm'
 import { openDatabase, sql } from '../src/db/client.js'
 import { identity } from '../src/db/schema.js'
@@ -21,6 +23,7 @@ const poolMax = Number(process.env.BENCH_POOL_MAX ?? 0) || undefined
 
 const database = await openDatabase({ databaseUrl: url, dataDir: 'unused', maxConnections: poolMax })
 const pool = new pg.Pool({ connectionString: url, max: poolMax ?? 10 })
+const raw = postgres(url, { max: poolMax ?? 10, onnotice: () => {} })
 const ids = (await database.rows<{ id: string }>(sql`select id from identity order by id limit 1000`)).map((r) => r.id)
 if (ids.length === 0) throw new Error('no identities seeded')
 let n = 0
@@ -30,6 +33,10 @@ const app = Fastify({ logger: false })
 app.get('/p0', async () => ({ hello: 'world' }))
 app.get('/p1', async () => {
   const [row] = await database.rows<{ id: string, roles: string[] }>(sql`select id, roles from identity where id = ${nextId()}`)
+  return row
+})
+app.get('/p1-raw', async () => {
+  const [row] = await raw`select id, roles from identity where id = ${nextId()}`
   return row
 })
 app.get('/p1-pg', async () => {
@@ -54,5 +61,6 @@ serveParent({ url: address, loggedUrl: loggedAddress }, {
   await app.close()
   await logged.close()
   await pool.end()
+  await raw.end()
   await database.close()
 })

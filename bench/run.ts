@@ -10,7 +10,7 @@
  * summarise with `npx tsx bench/profile-summary.ts <file>`).
  */
 import { writeFileSync } from 'node:fs'
-import { availableParallelism } from 'node:os'
+import { availableParallelism, loadavg } from 'node:os'
 import { execSync } from 'node:child_process'
 import postgres from 'postgres'
 import { openDatabase } from '../src/db/client.js'
@@ -229,17 +229,25 @@ async function boundRows(url: string): Promise<void> {
   boundSamples.P0.push(p0)
   const p1Mean = measured('P1', 'P1 Fastify + 1 PK select (postgres.js, our pool)', await drive(boundServers.url, { kind: 'static', method: 'GET', path: '/p1' })).rps!
   boundSamples.P1.push(p1Mean)
-  // Driver choice: alternate the two drivers a few times, so that drift of the machine hits both alike.
-  const rounds: { postgresJs: number, pg: number }[] = []
-  let pgResult: LoadResult | undefined
+  // Driver choice: alternate the drivers a few times, so that drift of the machine hits all alike.
+  // "raw" is postgres.js without Drizzle: it separates the driver from the layer above it.
+  const routes = { ours: '/p1', raw: '/p1-raw', pg: '/p1-pg' } as const
+  const rounds: Record<keyof typeof routes, number>[] = []
+  const last: Partial<Record<keyof typeof routes, LoadResult>> = {}
   for (let round = 0; round < 3; round++) {
-    const postgresJs = (await drive(boundServers.url, { kind: 'static', method: 'GET', path: '/p1' }, CONNECTIONS, Math.max(2, DURATION / 2))).rps
-    pgResult = await drive(boundServers.url, { kind: 'static', method: 'GET', path: '/p1-pg' }, CONNECTIONS, Math.max(2, DURATION / 2))
-    rounds.push({ postgresJs, pg: pgResult.rps })
+    const sample = {} as Record<keyof typeof routes, number>
+    for (const [name, route] of Object.entries(routes) as [keyof typeof routes, string][]) {
+      last[name] = await drive(boundServers.url, { kind: 'static', method: 'GET', path: route }, CONNECTIONS, Math.max(2, DURATION / 2))
+      sample[name] = last[name]!.rps
+    }
+    rounds.push(sample)
   }
   const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]
-  const pgRow = measured('P1-pg', 'P1 via pg (node-postgres, named prepared)', { ...pgResult!, rps: median(rounds.map((r) => r.pg)) }, { name: 'P1 (alternated)', rps: median(rounds.map((r) => r.postgresJs)), factor: 1 })
-  info(pgRow, 'driver choice').note = `median of 3 alternated rounds: ${rounds.map((r) => `${r.postgresJs.toFixed(0)}/${r.pg.toFixed(0)}`).join(', ')} (postgres.js/pg)`
+  const ours = median(rounds.map((r) => r.ours))
+  const history = rounds.map((r) => `${r.ours.toFixed(0)}/${r.raw.toFixed(0)}/${r.pg.toFixed(0)}`).join(', ')
+  info(measured('P1-raw', 'P1 via postgres.js directly (no Drizzle)', { ...last.raw!, rps: median(rounds.map((r) => r.raw)) }, { name: 'P1 (alternated)', rps: ours, factor: 1 }), 'driver choice')
+  info(measured('P1-pg', 'P1 via pg (node-postgres, named prepared)', { ...last.pg!, rps: median(rounds.map((r) => r.pg)) }, { name: 'P1 (alternated)', rps: ours, factor: 1 }), 'driver choice')
+    .note = `medians of 3 alternated rounds, ours/raw postgres.js/pg: ${history}`
   info(measured('P1-drizzle', 'P1 via Drizzle query builder per request', await drive(boundServers.url, { kind: 'static', method: 'GET', path: '/p1-drizzle' }), { name: 'P1', rps: p1Mean, factor: 1 }), 'info')
   info(measured('P0-logged', 'P0 with our pino logger at info', await drive(boundServers.loggedUrl, { kind: 'static', method: 'GET', path: '/p0' }), { name: 'P0', rps: p0, factor: 1 }), 'info')
   if (args.has('pool-sweep')) {
@@ -259,6 +267,9 @@ async function boundRows(url: string): Promise<void> {
   rows.push({ id: 'P2', label: `P2 argon2id verify (19456 KiB, t=2), ${p2.cores} cores`, rps: p2.rps, p50: null, p99: null, note: `one verify alone: ${p2.singleMs.toFixed(1)} ms; ${p2.concurrency} in flight` })
   log(`P2: ${p2.rps.toFixed(1)} verifies/s, single ${p2.singleMs.toFixed(1)} ms`)
 }
+
+/** Other work on the machine (e.g. test suites of other checkouts) skews every figure: recorded with them. */
+const loadAverageAtStart = loadavg().map((l) => +l.toFixed(1))
 
 async function main(): Promise<void> {
   ensurePostgres()
@@ -341,7 +352,7 @@ async function main(): Promise<void> {
 
   const rssMax = Math.max(0, ...Object.values(rssPeaks))
   rows.push({ id: 'rss', label: 'peak RSS of the server under load', rps: null, p50: null, p99: null, target: '< 250 MB', met: rssMax < 250 * 2 ** 20, note: `${(rssMax / 2 ** 20).toFixed(0)} MB (${Object.entries(rssPeaks).map(([k, v]) => `${k} ${(v / 2 ** 20).toFixed(0)}`).join(', ')})` })
-  const report = { date: new Date().toISOString(), machine: machine(), options: { duration: DURATION, warmup: WARMUP, connections: CONNECTIONS, large: LARGE, cores: availableParallelism() }, timings, rssPeaks, boundSamples, singleHashMs, rows }
+  const report = { date: new Date().toISOString(), machine: { ...machine(), loadAverageAtStart, loadAverageAtEnd: loadavg().map((l) => +l.toFixed(1)) }, options: { duration: DURATION, warmup: WARMUP, connections: CONNECTIONS, large: LARGE, cores: availableParallelism() }, timings, rssPeaks, boundSamples, singleHashMs, rows }
   writeFileSync(new URL('./results.json', import.meta.url), JSON.stringify(report, null, 2) + '\n')
   process.stdout.write(`\n${table(rows)}\n\nmachine: ${JSON.stringify(report.machine)}\nseeding: ${JSON.stringify(timings)}\n`)
 }
