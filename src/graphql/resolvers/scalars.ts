@@ -1,5 +1,9 @@
-/** Json passes through unchanged; DateTime is serialized with toISOString, as Contember does. */
-import { GraphQLScalarType, Kind, type ValueNode } from 'graphql'
+/**
+ * Json passes through unchanged; DateTime is serialized with toISOString, as Contember does.
+ * Bad values throw GraphQLError (not TypeError): graphql-jit keeps a GraphQLError's message as a
+ * client error, while any other error inside variable coercion is masked as an internal 500.
+ */
+import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from 'graphql'
 
 function literal(ast: ValueNode): unknown {
   switch (ast.kind) {
@@ -24,13 +28,13 @@ export const DateTime = new GraphQLScalarType({
   serialize: (value) => (value instanceof Date ? value.toISOString() : value),
   parseValue: (value) => {
     const date = new Date(String(value))
-    if (Number.isNaN(date.getTime())) throw new TypeError('DateTime must be an ISO 8601 string')
+    if (Number.isNaN(date.getTime())) throw new GraphQLError('DateTime must be an ISO 8601 string')
     return date
   },
   parseLiteral: (ast) => {
-    if (ast.kind !== Kind.STRING) throw new TypeError('DateTime must be a string')
+    if (ast.kind !== Kind.STRING) throw new GraphQLError('DateTime must be a string')
     const date = new Date(ast.value)
-    if (Number.isNaN(date.getTime())) throw new TypeError('DateTime must be an ISO 8601 string')
+    if (Number.isNaN(date.getTime())) throw new GraphQLError('DateTime must be an ISO 8601 string')
     return date
   },
 })
@@ -39,7 +43,7 @@ export const DateTime = new GraphQLScalarType({
 const ISO_DURATION = /^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/
 
 function parseInterval(value: unknown): string {
-  if (typeof value !== 'string' || !ISO_DURATION.test(value)) throw new TypeError('Interval must be an ISO 8601 duration, e.g. PT30M')
+  if (typeof value !== 'string' || !ISO_DURATION.test(value)) throw new GraphQLError('Interval must be an ISO 8601 duration, e.g. PT30M')
   return value
 }
 
