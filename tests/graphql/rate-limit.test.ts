@@ -80,3 +80,12 @@ test('rate-limit windows are validated (INVALID_CONFIG naming the field)', async
   const read = await gql(server.url, ROOT_TOKEN, '{ configuration { rateLimits { loginPerIp { limit window } emailOtpPerPerson { limit window } } } }')
   assert.deepEqual(read.body.data.configuration.rateLimits, { loginPerIp: { limit: 0, window: 'PT15M' }, emailOtpPerPerson: { limit: 5, window: 'PT15M' } })
 })
+
+test('emailVerificationPerIp guards requestEmailVerification', async () => {
+  await configure({ rateLimits: { emailVerificationPerIp: { limit: 1, window: 'PT5M' } } })
+  const REQUEST = 'mutation($email: String!) { requestEmailVerification(email: $email) { ok error { code developerMessage } } }'
+  const alice = await createPerson(server.url)
+  assert.equal((await gql(server.url, LOGIN_TOKEN, REQUEST, { email: alice.email })).body.data.requestEmailVerification.ok, true)
+  const refused = await gql(server.url, LOGIN_TOKEN, REQUEST, { email: alice.email })
+  assert.equal(refused.body.data.requestEmailVerification.error.code, 'RATE_LIMIT_EXCEEDED')
+})
