@@ -81,11 +81,11 @@ test('requests carrying every kind of secret leave none of them in the logs', as
   assert.equal((await rest('/tenants', { id: 'other' }, { 'x-api-key': SECRETS.apiKey.toUpperCase() })).status, 401)
 
   const logs = server.logs.join('')
-  // The requests were logged (with their headers, redacted), so the check below is not vacuous.
+  // The requests were logged with their headers, so the check below is not vacuous; credential
+  // headers are not on the logged allow-list at all.
   assert.ok(server.logs.length >= 8, `expected request logs, got ${server.logs.length} lines`)
-  assert.match(logs, /"authorization":"\[redacted\]"/)
-  assert.match(logs, /"x-api-key":"\[redacted\]"/)
-  assert.match(logs, /"x-signature":"\[redacted\]"/)
+  assert.match(logs, /"headers":\{"host":/)
+  assert.doesNotMatch(logs, /"(authorization|x-api-key|x-signature|cookie)":/i)
   for (const [name, value] of [...Object.entries(SECRETS), ...[...signed].map((v) => ['signature', v])]) {
     const line = server.logs.find((l) => l.includes(value))
     assert.equal(line, undefined, `${name} appears in a log line: ${line}`)
