@@ -38,6 +38,7 @@ function membersFilter(args: MembersArgs) {
 /** The caller's scope in each project, from one query of its stored memberships. */
 async function scopesFor(context: GraphQLContext, projects: readonly ProjectRow[]): Promise<Map<string, ProjectScope>> {
   const caller = callerOf(context)
+  if (projects.length === 0) return new Map()
   const own = hasImplicitAdmin(caller.roles) ? [] : await membershipsOfIdentities(context.ctx.db, [caller.identityId])
   const byProject = groupBy(own, (m) => m.projectId)
   return new Map(projects.map((project) => [project.id, createProjectScope(caller, project, (byProject.get(project.id) ?? []).map(stripStorage))]))
@@ -81,11 +82,12 @@ export async function identityProjectsLoader(queries: { obj: IdentityRef }[], co
   const caller = callerOf(context)
   const others = queries.map((q) => q.obj.id).filter((id) => id !== caller.identityId)
   const needsSelf = queries.some((q) => q.obj.id === caller.identityId)
-  const otherMemberships = await membershipsOfIdentities(db, others)
-  const selfProjects = needsSelf
-    ? (rolesAllow(caller.roles, 'project:view') ? await allProjects(db) : await projectsWithMember(db, caller.identityId))
-    : []
-  const selfMemberships = needsSelf && !hasImplicitAdmin(caller.roles) ? await membershipsOfIdentities(db, [caller.identityId]) : []
+  // Independent reads: issued together so a pool runs them side by side.
+  const [otherMemberships, selfProjects, selfMemberships] = await Promise.all([
+    membershipsOfIdentities(db, others),
+    needsSelf ? (rolesAllow(caller.roles, 'project:view') ? allProjects(db) : projectsWithMember(db, caller.identityId)) : [],
+    needsSelf && !hasImplicitAdmin(caller.roles) ? membershipsOfIdentities(db, [caller.identityId]) : [],
+  ])
   const projects = await projectsByIds(db, otherMemberships.map((m) => m.projectId))
   const scopes = await scopesFor(context, [...projects.values()])
 
