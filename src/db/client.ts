@@ -68,10 +68,21 @@ function preparedStatements<T extends PostgresClient>(client: T): T {
   })
 }
 
+/**
+ * `?pgbouncer=true` is our flag, not a connection parameter: postgres.js would send it to the
+ * server as a startup parameter, which PgBouncer ("unsupported startup parameter") and
+ * PostgreSQL both refuse. It is read here and removed from the URL.
+ */
+export function withoutPoolerFlag(url: string): string {
+  const parsed = new URL(url)
+  parsed.searchParams.delete('pgbouncer')
+  return parsed.toString()
+}
+
 async function openPostgres(url: string, max: number): Promise<Database> {
   const { default: postgres } = await import('postgres')
   const { drizzle } = await import('drizzle-orm/postgres-js')
-  const client = postgres(url, {
+  const client = postgres(withoutPoolerFlag(url), {
     max,
     onnotice: () => {},
     connect_timeout: 5,
