@@ -9,6 +9,8 @@ import postgres from 'postgres'
 /** Columns a refused request may legitimately touch: token use bookkeeping, not data. */
 const VOLATILE: Record<string, string[]> = {
   api_key: ['last_used_at', 'expires_at', 'last_ip', 'last_user_agent'],
+  // A wrong one-time code counts an attempt (three tries, as Contember): bookkeeping of a refusal.
+  person_token: ['otp_attempts'],
 }
 /** Rows a refused request may legitimately add: failure audit lines and limiter events. */
 const VOLATILE_ROWS: Record<string, string> = {
