@@ -122,7 +122,7 @@ export async function startService(command: string[], env: NodeJS.ProcessEnv): P
   return { ...service, url, printed }
 }
 
-/** stderr lines, without npm's own banner (which goes to stdout anyway). */
+/** The non-blank lines of a process's output. */
 export function lines(text: string): string[] {
   return text.split('\n').filter((line) => line.trim() !== '')
 }
