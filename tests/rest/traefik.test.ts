@@ -2,6 +2,8 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
+import { request as httpRequest } from 'node:http'
+import { gunzipSync } from 'node:zlib'
 import AjvDraft7 from 'ajv'
 import { renderTraefikConfig, stableJson } from '../../src/traefik/render.js'
 import { rawRequest } from '../helpers/http.js'
@@ -18,6 +20,20 @@ function assertValidTraefik(document: unknown): void {
 
 const poll = (server: TestServer, headers: Record<string, string> = {}) =>
   rawRequest(`${server.url}${PREFIX}/config/traefik`, { headers: { 'x-api-key': API_KEY, ...headers } })
+
+/** A poll that keeps the body as bytes (rawRequest decodes text), for the gzip representation. */
+function pollBytes(server: TestServer, headers: Record<string, string>): Promise<{ status: number, headers: Record<string, string | string[] | undefined>, body: Buffer }> {
+  const target = new URL(`${server.url}${PREFIX}/config/traefik`)
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: target.hostname, port: target.port, path: target.pathname, headers: { 'x-api-key': API_KEY, ...headers } }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (chunk: Buffer) => chunks.push(chunk))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
 
 describe('Chevereto settings, Cloudflare ranges, TLS', () => {
   let server: TestServer
@@ -68,6 +84,32 @@ describe('Chevereto settings, Cloudflare ranges, TLS', () => {
     assert.ok('off' in changed.body.http.routers)
     assert.equal((await call(server, 'PATCH', 'tenants/off', { body: { hostname: 'renamed.saas.example.com' } })).status, 204)
     assert.equal((await poll(server)).body.http.routers.off.rule, 'Host(`renamed.saas.example.com`)')
+  })
+
+  test('gzip when accepted (as Traefik\'s Go client asks): same document, own ETag, Vary, 304', async () => {
+    const plain = await pollBytes(server, {})
+    assert.equal(plain.status, 200)
+    assert.equal(plain.headers['content-encoding'], undefined, 'no Accept-Encoding: identity')
+    assert.match(String(plain.headers.vary), /accept-encoding/i)
+    const zipped = await pollBytes(server, { 'accept-encoding': 'gzip' })
+    assert.equal(zipped.status, 200)
+    assert.equal(zipped.headers['content-encoding'], 'gzip')
+    assert.match(String(zipped.headers.vary), /accept-encoding/i)
+    assert.match(String(zipped.headers['content-type']), /application\/json/)
+    const document = gunzipSync(zipped.body)
+    assert.ok(document.equals(plain.body), 'the gzip representation decompresses to the identical bytes')
+    assertValidTraefik(JSON.parse(document.toString('utf8')))
+    assert.ok(zipped.body.length < plain.body.length)
+    const etag = String(zipped.headers.etag)
+    assert.match(etag, /^"[\w-]+"$/)
+    assert.notEqual(etag, plain.headers.etag, 'each representation has its own ETag')
+    assert.equal((await pollBytes(server, { 'accept-encoding': 'gzip', 'if-none-match': etag })).status, 304)
+    assert.equal((await pollBytes(server, { 'accept-encoding': 'gzip', 'if-none-match': `W/${etag}` })).status, 304, 'weak comparison')
+    assert.equal((await pollBytes(server, { 'if-none-match': etag })).status, 200, 'the gzip tag does not match the identity representation')
+    assert.equal((await pollBytes(server, { 'accept-encoding': 'gzip;q=0, br' })).headers['content-encoding'], undefined, 'q=0 refuses gzip')
+    const wildcard = await pollBytes(server, { 'accept-encoding': '*' })
+    assert.equal(wildcard.headers['content-encoding'], 'gzip')
+    assert.ok(gunzipSync(wildcard.body).equals(plain.body))
   })
 
   test('needs an API key, no signature; Chevereto\'s curl example works with the key added', async () => {
