@@ -3,15 +3,15 @@
  * adopts its project in the same transaction; unique indexes, not prior reads, decide races
  * (two concurrent creates of one id: one wins, the other is a conflict).
  */
-import { and, asc, eq, isNull, type SQL } from 'drizzle-orm'
-import type { Tx } from '../../db/client.js'
+import { and, asc, eq, isNull, sql } from 'drizzle-orm'
+import type { Db, Tx } from '../../db/client.js'
 import { plan, project, tenant } from '../../db/schema.js'
 import { recordAudit } from '../audit/record.js'
 import type { Actor, DomainContext } from '../context.js'
 import { DomainError } from '../errors.js'
 import { decryptEnv, sealEnv } from '../plans/plans.js'
 import { constraintViolation } from './constraint.js'
-import { statsByProject, type TenantStats } from './stats.js'
+import { statsByProject, statsColumns, type TenantStats } from './stats.js'
 import {
   checkHostname, checkId, checkMap, effectiveEnv, effectiveLimits, emptyToNull, formatDateTime, type LimitsMap, type StringMap,
 } from './values.js'
@@ -45,12 +45,11 @@ export function tenantConflict(error: unknown, id: string, hostname?: string, pl
 
 const tenantExists = (id: string) => new DomainError('conflict', 'TENANT_EXISTS', `Tenant "${id}" already exists`, 'id')
 
-async function viewsWhere(ctx: DomainContext, where: SQL | undefined): Promise<TenantView[]> {
-  const rows = await ctx.db.select({ tenant, planLimits: plan.limits, planEnv: plan.envEncrypted })
-    .from(tenant).leftJoin(plan, eq(plan.id, tenant.planId)).where(where).orderBy(asc(tenant.id))
-  const stats = await statsByProject(ctx, rows.map((row) => row.tenant.projectId))
+type ViewRow = { tenant: typeof tenant.$inferSelect, planLimits: unknown, planEnv: string | null }
+
+function toView(ctx: DomainContext, { tenant: t, planLimits, planEnv }: ViewRow, stats: TenantStats | undefined): TenantView {
   const enforced = ctx.config.traefik.tenantEnforced
-  return rows.map(({ tenant: t, planLimits, planEnv }) => ({
+  return {
     id: t.id,
     hostname: t.hostname,
     is_enabled: t.isEnabled,
@@ -59,19 +58,39 @@ async function viewsWhere(ctx: DomainContext, where: SQL | undefined): Promise<T
     plan_id: t.planId,
     limits: effectiveLimits(planLimits as LimitsMap | null, t.limits as LimitsMap | null, enforced),
     env: effectiveEnv(decryptEnv(ctx, planEnv), decryptEnv(ctx, t.envEncrypted), enforced),
-    stats: stats.get(t.projectId) ?? { users: 0, admins: 0, api_keys: 0, active_sessions: 0 },
+    stats: stats ?? { users: 0, admins: 0, api_keys: 0, active_sessions: 0 },
     last_job_at: formatDateTime(t.lastJobAt),
-  }))
+  }
 }
 
 export async function listTenants(ctx: DomainContext): Promise<TenantView[]> {
-  return viewsWhere(ctx, isNull(tenant.archivedAt))
+  const rows = await ctx.db.select({ tenant, planLimits: plan.limits, planEnv: plan.envEncrypted })
+    .from(tenant).leftJoin(plan, eq(plan.id, tenant.planId)).where(isNull(tenant.archivedAt)).orderBy(asc(tenant.id))
+  const stats = await statsByProject(ctx, rows.map((row) => row.tenant.projectId))
+  return rows.map((row) => toView(ctx, row, stats.get(row.tenant.projectId)))
 }
 
+/**
+ * GET /tenants/{id} is the hot read of the REST surface: the tenant, its plan and its stats in
+ * one round trip, a statement built once per database and prepared on the server.
+ */
+function buildTenantLookup(db: Db) {
+  return db.select({ tenant, planLimits: plan.limits, planEnv: plan.envEncrypted, ...statsColumns(sql`${tenant}.${sql.identifier('project_id')}`, sql.placeholder('now')) })
+    .from(tenant).leftJoin(plan, eq(plan.id, tenant.planId))
+    .where(and(eq(tenant.id, sql.placeholder('id')), isNull(tenant.archivedAt)))
+    .limit(1)
+    .prepare('tenant_gateway_tenant_view')
+}
+
+const tenantLookups = new WeakMap<Db, ReturnType<typeof buildTenantLookup>>()
+
 export async function getTenant(ctx: DomainContext, id: string): Promise<TenantView> {
-  const [view] = await viewsWhere(ctx, and(eq(tenant.id, id), isNull(tenant.archivedAt)))
-  if (!view) throw tenantNotFound(id)
-  return view
+  let lookup = tenantLookups.get(ctx.db)
+  if (!lookup) tenantLookups.set(ctx.db, lookup = buildTenantLookup(ctx.db))
+  const [row] = await lookup.execute({ id, now: ctx.clock().toISOString() })
+  if (!row) throw tenantNotFound(id)
+  const { users, admins, api_keys, active_sessions, ...rest } = row
+  return toView(ctx, rest, { users, admins, api_keys, active_sessions })
 }
 
 /** A live (not archived) tenant row, locked for the rest of the transaction. */

@@ -6,7 +6,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import type { DomainContext } from '../../domain/context.js'
-import { claimSignature } from '../../domain/tenants-api/replay.js'
+import { claimSignature, startReplaySweeper } from '../../domain/tenants-api/replay.js'
 import { verifySignature } from '../../domain/tenants-api/signature.js'
 import { HttpError } from '../errors.js'
 
@@ -24,6 +24,8 @@ const reject = (reason: keyof typeof MESSAGES) => new HttpError(401, MESSAGES[re
 export const signatureGuard = fp(async (app: FastifyInstance, opts: { ctx: DomainContext }) => {
   const { requestSecrets, signatureMode, signatureToleranceSeconds } = opts.ctx.config.tenantsApi
   if (requestSecrets.length === 0) return
+  const stopSweeper = startReplaySweeper(opts.ctx, (error) => app.log.warn({ err: error }, 'used_signature sweep failed'))
+  app.addHook('onClose', async () => stopSweeper())
   app.addHook('preParsing', async (request, _reply, payload) => {
     const header = request.headers['x-signature']
     const result = verifySignature({
