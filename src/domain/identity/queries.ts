@@ -1,6 +1,6 @@
 /** Reads of persons and identities, batched where resolvers need them. */
-import { eq, inArray } from 'drizzle-orm'
-import type { DbOrTx } from '../../db/client.js'
+import { eq, inArray, sql } from 'drizzle-orm'
+import type { Db, DbOrTx } from '../../db/client.js'
 import { identity, person, personMfa } from '../../db/schema.js'
 
 export interface PersonRow {
@@ -28,11 +28,29 @@ function toPersonRow(row: { otpActivatedAt: Date | null } & Omit<PersonRow, 'otp
   return { ...rest, otpEnabled: otpActivatedAt !== null }
 }
 
-export async function personsByIdentityIds(db: DbOrTx, identityIds: readonly string[]): Promise<Map<string, PersonRow>> {
-  if (identityIds.length === 0) return new Map()
-  const rows = await db.select(personColumns).from(person)
+function buildPersonByIdentity(db: Db) {
+  return db.select(personColumns).from(person)
     .leftJoin(personMfa, eq(personMfa.personId, person.id))
-    .where(inArray(person.identityId, [...new Set(identityIds)]))
+    .where(eq(person.identityId, sql.placeholder('identityId')))
+    .prepare('tenant_gateway_person_by_identity')
+}
+
+/** Identity.person of `me` runs on every session request: that one-id lookup is built once per database. */
+const personByIdentityQueries = new WeakMap<DbOrTx, ReturnType<typeof buildPersonByIdentity>>()
+
+export async function personsByIdentityIds(db: DbOrTx, identityIds: readonly string[]): Promise<Map<string, PersonRow>> {
+  const ids = [...new Set(identityIds)]
+  if (ids.length === 0) return new Map()
+  let rows
+  if (ids.length === 1) {
+    let query = personByIdentityQueries.get(db)
+    if (!query) personByIdentityQueries.set(db, query = buildPersonByIdentity(db as Db))
+    rows = await query.execute({ identityId: ids[0] })
+  } else {
+    rows = await db.select(personColumns).from(person)
+      .leftJoin(personMfa, eq(personMfa.personId, person.id))
+      .where(inArray(person.identityId, ids))
+  }
   return new Map(rows.map((row) => [row.identityId, toPersonRow(row)]))
 }
 

@@ -1,7 +1,8 @@
 /** Reads of stored memberships, batched: one query per call whatever the number of identities or projects. */
-import { and, eq, inArray } from 'drizzle-orm'
-import type { DbOrTx } from '../../db/client.js'
-import { projectMembership, projectMembershipVariable } from '../../db/schema.js'
+import { and, asc, eq, inArray, isNull, or, sql } from 'drizzle-orm'
+import type { Db, DbOrTx } from '../../db/client.js'
+import { project, projectMembership, projectMembershipVariable, tenant } from '../../db/schema.js'
+import type { ProjectRow } from '../projects/queries.js'
 import type { Membership } from './types.js'
 
 export interface StoredMembership extends Membership {
@@ -49,6 +50,49 @@ export function membershipsOfProjects(db: DbOrTx, projectIds: readonly string[])
 export function membershipsOfIdentities(db: DbOrTx, identityIds: readonly string[]): Promise<StoredMembership[]> {
   if (identityIds.length === 0) return Promise.resolve([])
   return load(db, and(inArray(projectMembership.identityId, [...new Set(identityIds)])))
+}
+
+function buildOwnProjects(db: Db) {
+  return db.select({
+    id: project.id, slug: project.slug, name: project.name, config: project.config,
+    disabled: sql<boolean>`coalesce(not ${tenant.isEnabled}, false)`.mapWith(Boolean),
+    membershipId: projectMembership.id, role: projectMembership.role,
+    variable: projectMembershipVariable.variable, values: projectMembershipVariable.values,
+  }).from(projectMembership)
+    .innerJoin(project, eq(project.id, projectMembership.projectId))
+    .leftJoin(tenant, eq(tenant.projectId, project.id))
+    .leftJoin(projectMembershipVariable, eq(projectMembershipVariable.membershipId, projectMembership.id))
+    .where(and(eq(projectMembership.identityId, sql.placeholder('identityId')), isNull(project.archivedAt), or(isNull(tenant.id), eq(tenant.isEnabled, true))))
+    .orderBy(asc(project.slug), projectMembership.role, projectMembershipVariable.variable)
+    .prepare('tenant_gateway_own_projects')
+}
+
+/** Built once per database: on the session `me` path, building the query cost more than running it. */
+const ownProjectQueries = new WeakMap<Db, ReturnType<typeof buildOwnProjects>>()
+
+/**
+ * The identity's projects (live, tenant not disabled; as projectsWithMember) by slug, each with
+ * the identity's memberships in it (as membershipsOfIdentities): one round trip.
+ */
+export async function projectsWithOwnMemberships(db: Db, identityId: string): Promise<{ project: ProjectRow, memberships: Membership[] }[]> {
+  let query = ownProjectQueries.get(db)
+  if (!query) ownProjectQueries.set(db, query = buildOwnProjects(db))
+  const projects = new Map<string, { project: ProjectRow, memberships: Membership[] }>()
+  const memberships = new Map<string, Membership>()
+  for (const row of await query.execute({ identityId })) {
+    let entry = projects.get(row.id)
+    if (!entry) {
+      entry = { project: { id: row.id, slug: row.slug, name: row.name, config: row.config as Record<string, unknown>, disabled: row.disabled }, memberships: [] }
+      projects.set(row.id, entry)
+    }
+    let membership = memberships.get(row.membershipId)
+    if (!membership) {
+      memberships.set(row.membershipId, membership = { role: row.role, variables: [] })
+      entry.memberships.push(membership)
+    }
+    if (row.variable !== null) membership.variables.push({ name: row.variable, values: row.values ?? [] })
+  }
+  return [...projects.values()]
 }
 
 export function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {

@@ -8,10 +8,10 @@ import { createProjectScope, hasImplicitAdmin, type ProjectScope } from '../../d
 import { rolesAllow } from '../../domain/acl/permissions.js'
 import { identitiesByIds, personsByIdentityIds } from '../../domain/identity/queries.js'
 import { addProjectMember, removeProjectMember, storedMembershipsOf, updateProjectMember, validateMembershipUpdate } from '../../domain/memberships/members.js'
-import { groupBy, membershipsOfIdentities, membershipsOfProjects, stripStorage, type StoredMembership } from '../../domain/memberships/queries.js'
+import { groupBy, membershipsOfIdentities, membershipsOfProjects, projectsWithOwnMemberships, stripStorage, type StoredMembership } from '../../domain/memberships/queries.js'
 import type { Membership } from '../../domain/memberships/types.js'
 import { planMembershipUpdate } from '../../domain/memberships/update.js'
-import { allProjects, projectsByIds, projectsWithMember, type ProjectRow } from '../../domain/projects/queries.js'
+import { allProjects, projectsByIds, type ProjectRow } from '../../domain/projects/queries.js'
 import type { GraphQLContext } from '../context.js'
 import { requireAccess, UserInputError } from '../errors.js'
 import type { IdentityRef } from './identity.js'
@@ -76,6 +76,22 @@ export async function membersLoader(queries: { obj: ProjectRow, params: MembersA
   })
 }
 
+/** The caller's own effective memberships: stored ones, or admin everywhere for implicit admins. */
+async function callerProjects(context: GraphQLContext): Promise<{ project: ProjectRow, memberships: Membership[] }[]> {
+  const { db } = context.ctx
+  const caller = callerOf(context)
+  const admin = hasImplicitAdmin(caller.roles)
+  const implicit = () => [{ role: 'admin', variables: [] }]
+  if (!rolesAllow(caller.roles, 'project:view')) {
+    // The projects where the caller is a member, read together with those memberships.
+    const own = await projectsWithOwnMemberships(db, caller.identityId)
+    return admin ? own.map(({ project }) => ({ project, memberships: implicit() })) : own
+  }
+  const [projects, memberships] = await Promise.all([allProjects(db), admin ? [] : membershipsOfIdentities(db, [caller.identityId])])
+  const byProject = groupBy(memberships, (m) => m.projectId)
+  return projects.map((project) => ({ project, memberships: admin ? implicit() : (byProject.get(project.id) ?? []).map(stripStorage) }))
+}
+
 /** Identity.projects: the caller's own effective memberships, or another identity's visible ones. */
 export async function identityProjectsLoader(queries: { obj: IdentityRef }[], context: GraphQLContext) {
   const { db } = context.ctx
@@ -83,11 +99,7 @@ export async function identityProjectsLoader(queries: { obj: IdentityRef }[], co
   const others = queries.map((q) => q.obj.id).filter((id) => id !== caller.identityId)
   const needsSelf = queries.some((q) => q.obj.id === caller.identityId)
   // Independent reads: issued together so a pool runs them side by side.
-  const [otherMemberships, selfProjects, selfMemberships] = await Promise.all([
-    membershipsOfIdentities(db, others),
-    needsSelf ? (rolesAllow(caller.roles, 'project:view') ? allProjects(db) : projectsWithMember(db, caller.identityId)) : [],
-    needsSelf && !hasImplicitAdmin(caller.roles) ? membershipsOfIdentities(db, [caller.identityId]) : [],
-  ])
+  const [otherMemberships, self] = await Promise.all([membershipsOfIdentities(db, others), needsSelf ? callerProjects(context) : []])
   const projects = await projectsByIds(db, otherMemberships.map((m) => m.projectId))
   const scopes = await scopesFor(context, [...projects.values()])
 
@@ -100,16 +112,9 @@ export async function identityProjectsLoader(queries: { obj: IdentityRef }[], co
     }).sort((a, b) => a.project.slug.localeCompare(b.project.slug))
 
   const byIdentity = groupBy(otherMemberships, (m) => m.identityId)
-  const ownByProject = groupBy(selfMemberships, (m) => m.projectId)
-  return queries.map(({ obj }) => {
-    if (obj.id === caller.identityId) {
-      return selfProjects.map((project) => ({
-        project,
-        memberships: hasImplicitAdmin(caller.roles) ? [{ role: 'admin', variables: [] }] : (ownByProject.get(project.id) ?? []).map(stripStorage),
-      }))
-    }
-    return relations(byIdentity.get(obj.id) ?? [], (projectId, list) => scopes.get(projectId)!.visible(list))
-  })
+  return queries.map(({ obj }) => obj.id === caller.identityId
+    ? self
+    : relations(byIdentity.get(obj.id) ?? [], (projectId, list) => scopes.get(projectId)!.visible(list)))
 }
 
 interface MemberArgs { projectSlug: string, identityId: string, memberships: Membership[] }
