@@ -72,8 +72,9 @@ export async function graphqlPlugin(app: FastifyInstance, opts: { ctx: DomainCon
 
     const source = { socketAddress: request.socket.remoteAddress, headers: request.headers }
     const client = clients.resolve(source, clients.namesEndClient(source) && await apiKeyTrustsForwardedInfo(ctx.db, authentication.auth.apiKeyId))
-    // Last use, IP and user agent of the key (Identity.sessions), as the audit log sees the client; written off the request path.
-    trackApiKeyUse(ctx, authentication.auth.apiKeyId, { ip: client.ip, userAgent: client.userAgent })
+    // Last use, IP and user agent of the key (Identity.sessions), as the audit log sees the client, and a due
+    // session prolongation: one write, off the request path.
+    trackApiKeyUse(ctx, authentication.auth, { ip: client.ip, userAgent: client.userAgent })
     const context: Omit<GraphQLContext, 'reply'> = {
       ctx,
       auth: authentication.auth,

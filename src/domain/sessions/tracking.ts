@@ -4,11 +4,14 @@
  * never waits for the database: the write is scheduled off the request path and its failure is
  * ignored. A key is written at once when its client IP or user agent changes, otherwise at most
  * once per minute per process (a remembered map, bounded in size; forgetting an entry only costs
- * one early write).
+ * one early write). The same UPDATE slides a session's expiry when authentication found it due
+ * (one write per session per minute, not two); its condition keeps other nodes from repeating
+ * the prolongation and never revives a session ended (disabled or expired) since it was read.
  */
-import { eq } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import { apiKey } from '../../db/schema.js'
 import type { DomainContext } from '../context.js'
+import { PROLONG_THRESHOLD_MS } from '../tokens/authenticate.js'
 import { clipUserAgent, type ClientInfo } from './api-keys.js'
 
 /** Unchanged client info is written at most this often per key (Contember 2.2: 60 s). */
@@ -33,14 +36,21 @@ function claimWrite(apiKeyId: string, next: LastWrite): boolean {
   return true
 }
 
-/** Records that the key was just used by this client; returns whether a write was scheduled. */
-export function trackApiKeyUse(ctx: DomainContext, apiKeyId: string, client: ClientInfo): boolean {
+/**
+ * Records that the key was just used by this client (and, with `prolongTo`, that its session
+ * should slide to then); returns whether a write was scheduled.
+ */
+export function trackApiKeyUse(ctx: DomainContext, key: { apiKeyId: string, prolongTo?: Date }, client: ClientInfo): boolean {
   const now = ctx.clock()
   const next = { at: now.getTime(), ip: client.ip ?? null, userAgent: clipUserAgent(client.userAgent) }
-  if (!claimWrite(apiKeyId, next)) return false
+  if (!claimWrite(key.apiKeyId, next)) return false
+  const { prolongTo } = key
   setImmediate(() => {
-    ctx.db.update(apiKey).set({ lastUsedAt: now, lastIp: next.ip, lastUserAgent: next.userAgent })
-      .where(eq(apiKey.id, apiKeyId))
+    const expiresAt = prolongTo && sql`case when ${apiKey.disabledAt} is null and ${apiKey.expiresAt} > ${now.toISOString()}::timestamptz
+      and ${apiKey.expiresAt} < ${new Date(prolongTo.getTime() - PROLONG_THRESHOLD_MS).toISOString()}::timestamptz
+      then ${prolongTo.toISOString()}::timestamptz else ${apiKey.expiresAt} end`
+    ctx.db.update(apiKey).set({ lastUsedAt: now, lastIp: next.ip, lastUserAgent: next.userAgent, ...(expiresAt ? { expiresAt } : {}) })
+      .where(eq(apiKey.id, key.apiKeyId))
       .catch(() => {})
   })
   return true

@@ -1,11 +1,12 @@
 /**
  * Bearer-token authentication as Contember does it: sha256(token) looked up together with its
  * identity and person in one round trip; disabled and expired keys refused with Contember's
- * messages; sessions prolonged (sliding expiry) off the request path, at most once a minute.
- * This runs on every /tenant request, so the lookup is a Drizzle prepared query (built once per
- * database, a named statement on the server) and prolongations are deduplicated in process.
+ * messages. A session due for prolongation (sliding expiry) says so in `prolongTo`; the write
+ * is merged with last-use tracking (sessions/tracking.ts), off the request path, at most once a
+ * minute. This runs on every /tenant request, so the lookup is a Drizzle prepared query (built
+ * once per database, a named statement on the server).
  */
-import { and, eq, gt, isNull, lt, sql } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import type { Db } from '../../db/client.js'
 import { apiKey, identity, person } from '../../db/schema.js'
 import type { DomainContext } from '../context.js'
@@ -17,6 +18,8 @@ export interface Authenticated {
   apiKeyType: 'permanent' | 'session' | 'one_off'
   roles: string[]
   personId: string | null
+  /** A session whose expiry should slide: the new expires_at (at least PROLONG_THRESHOLD_MS later). */
+  prolongTo?: Date
 }
 
 export type AuthenticationResult =
@@ -25,7 +28,7 @@ export type AuthenticationResult =
 
 const BEARER = /^Bearer\s+(\w+)$/i
 /** A prolongation that would move expires_at by less than this is skipped (Contember: 60 s). */
-const PROLONG_THRESHOLD_MS = 60_000
+export const PROLONG_THRESHOLD_MS = 60_000
 
 function buildLookup(db: Db) {
   return db
@@ -49,25 +52,6 @@ function lookup(db: Db) {
   return prepared
 }
 
-/**
- * Sessions whose prolongation this process has already sent, with when: concurrent requests of
- * one session all see the old expiry until the first write lands, and must not each write.
- */
-const prolonged = new Map<string, number>()
-const PROLONGED_MAX_ENTRIES = 10_000
-
-function claimProlongation(apiKeyId: string, nowMs: number): boolean {
-  const last = prolonged.get(apiKeyId)
-  if (last !== undefined && nowMs - last < PROLONG_THRESHOLD_MS) return false
-  if (prolonged.size >= PROLONGED_MAX_ENTRIES) {
-    for (const [id, at] of prolonged) if (nowMs - at >= PROLONG_THRESHOLD_MS) prolonged.delete(id)
-    // Still full of fresh entries: forget them all rather than grow (a few extra writes at worst).
-    if (prolonged.size >= PROLONGED_MAX_ENTRIES) prolonged.clear()
-  }
-  prolonged.set(apiKeyId, nowMs)
-  return true
-}
-
 export function sessionExpiry(ctx: DomainContext, expirationMinutes: number | null, now: Date): Date {
   const minutes = Math.min(expirationMinutes ?? ctx.config.sessions.defaultExpirationMinutes, ctx.config.sessions.maxExpirationMinutes)
   return new Date(now.getTime() + minutes * 60_000)
@@ -85,22 +69,13 @@ export async function authenticate(ctx: DomainContext, authorization: string | u
   if (row.expiresAt && row.expiresAt.getTime() <= now.getTime()) {
     return { ok: false, message: `Authorization failure: API key expired at ${row.expiresAt.toISOString()}` }
   }
+  let prolongTo: Date | undefined
   if (row.type === 'session' && row.expiresAt) {
     const next = sessionExpiry(ctx, row.expiration, now)
-    if (next.getTime() - row.expiresAt.getTime() >= PROLONG_THRESHOLD_MS && claimProlongation(row.id, now.getTime())) {
-      // Fire and forget, as Contember: a failed prolongation must not fail the request. The
-      // condition keeps other nodes from repeating it and never revives a session that was
-      // ended (disabled or expired) since it was read.
-      const threshold = new Date(next.getTime() - PROLONG_THRESHOLD_MS)
-      setImmediate(() => {
-        ctx.db.update(apiKey).set({ expiresAt: next, lastUsedAt: now })
-          .where(and(eq(apiKey.id, row.id), isNull(apiKey.disabledAt), gt(apiKey.expiresAt, now), lt(apiKey.expiresAt, threshold)))
-          .catch(() => {})
-      })
-    }
+    if (next.getTime() - row.expiresAt.getTime() >= PROLONG_THRESHOLD_MS) prolongTo = next
   }
   return {
     ok: true,
-    auth: { identityId: row.identityId, apiKeyId: row.id, apiKeyType: row.type, roles: row.roles, personId: row.personId },
+    auth: { identityId: row.identityId, apiKeyId: row.id, apiKeyType: row.type, roles: row.roles, personId: row.personId, prolongTo },
   }
 }
