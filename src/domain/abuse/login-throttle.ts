@@ -57,11 +57,10 @@ export async function clearFailedAttempts(ctx: DomainContext, email: string): Pr
   await guarded(ctx, (store) => store.clear(failureKey(email)))
 }
 
-/** RATE_LIMIT_EXCEEDED while the account is locked out, else null. */
-export async function lockoutFailure(ctx: DomainContext, db: DbOrTx, personId: string): Promise<RateLimited | null> {
-  const [row] = await db.select({ failures: person.failedSignIns, lastAt: person.lastFailedSignInAt }).from(person).where(eq(person.id, personId)).limit(1)
+/** RATE_LIMIT_EXCEEDED while the account is locked out (from the person's failed_sign_ins and last_failed_sign_in_at), else null. */
+export function lockoutOf(ctx: DomainContext, row: { failures: number, lastAt: Date | null }): RateLimited | null {
   const { lockoutThreshold, lockoutMinutes } = ctx.config.abuse
-  if (!row?.lastAt || row.failures < lockoutThreshold) return null
+  if (!row.lastAt || row.failures < lockoutThreshold) return null
   const until = row.lastAt.getTime() + lockoutMinutes * 60_000
   const now = ctx.clock().getTime()
   if (until <= now) return null

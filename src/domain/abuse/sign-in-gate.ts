@@ -9,7 +9,7 @@
 import type { Actor, DomainContext } from '../context.js'
 import { fail } from '../errors.js'
 import type { LoginConfig, TenantConfig } from '../config/tenant-config.js'
-import { backoffFailure, clearFailedAttempts, lockoutFailure, recordFailedAttempt } from './login-throttle.js'
+import { backoffFailure, clearFailedAttempts, lockoutOf, recordFailedAttempt } from './login-throttle.js'
 import { consumeRateLimit } from './rate-limit.js'
 
 const CREDENTIAL_FAILURES = new Set(['UNKNOWN_EMAIL', 'NO_PASSWORD_SET', 'INVALID_PASSWORD'])
@@ -17,10 +17,10 @@ const EXISTENCE_SIGNALS = new Set(['UNKNOWN_EMAIL', 'NO_PASSWORD_SET', 'INVALID_
 const METHOD_SIGNALS = new Set(['NO_PASSWORD_SET', 'INVALID_PASSWORD'])
 
 /** RATE_LIMIT_EXCEEDED (with retryAfter) when this attempt must not even be checked, else null. */
-export async function signInRefusal(ctx: DomainContext, actor: Actor, tenant: TenantConfig, email: string, personId: string | undefined) {
+export async function signInRefusal(ctx: DomainContext, actor: Actor, tenant: TenantConfig, email: string, lockout: { failures: number, lastAt: Date | null } | undefined) {
   return await consumeRateLimit(ctx, tenant, 'loginPerIp', actor.ip)
     ?? await backoffFailure(ctx, tenant.login, email)
-    ?? (personId ? await lockoutFailure(ctx, ctx.db, personId) : null)
+    ?? (lockout ? lockoutOf(ctx, lockout) : null)
 }
 
 type Outcome = { ok: true } | { ok: false, code: string, message: string, details?: Record<string, unknown> }

@@ -7,7 +7,7 @@ import type { Actor, DomainContext } from '../context.js'
 import { recordAudit } from '../audit/record.js'
 import { fail } from '../errors.js'
 import type { Failure } from '../identity/persons.js'
-import { readTenantConfig, updateTenantConfig, type TenantConfigInput } from './tenant-config.js'
+import { invalidateTenantConfigCache, readTenantConfig, updateTenantConfig, type TenantConfigInput } from './tenant-config.js'
 import { configProblem } from './validate.js'
 
 function redacted(input: TenantConfigInput): TenantConfigInput {
@@ -16,6 +16,15 @@ function redacted(input: TenantConfigInput): TenantConfigInput {
 }
 
 export async function configure(ctx: DomainContext, actor: Actor, input: TenantConfigInput): Promise<{ ok: true } | Failure<'INVALID_CONFIG'>> {
+  // Invalidated again once committed: a cached read made while the transaction ran saw the old row.
+  try {
+    return await applyConfiguration(ctx, actor, input)
+  } finally {
+    invalidateTenantConfigCache()
+  }
+}
+
+function applyConfiguration(ctx: DomainContext, actor: Actor, input: TenantConfigInput): Promise<{ ok: true } | Failure<'INVALID_CONFIG'>> {
   return ctx.db.transaction(async (tx) => {
     const problem = configProblem(input, await readTenantConfig(tx), ctx.config)
     if (problem) return fail('INVALID_CONFIG', `Invalid configuration: ${problem}`)

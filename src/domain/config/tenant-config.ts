@@ -7,7 +7,7 @@
  * readable configuration, and never leaves this module unsealed except for verification.
  */
 import { eq, sql } from 'drizzle-orm'
-import type { DbOrTx } from '../../db/client.js'
+import type { Db, DbOrTx } from '../../db/client.js'
 import { tenantConfig } from '../../db/schema.js'
 import type { Encryption } from '../crypto/encryption.js'
 import { intervalMs, minutesInterval } from './interval.js'
@@ -159,6 +159,34 @@ export async function readTenantConfig(db: DbOrTx): Promise<TenantConfig> {
   return withDefaults(await readStored(db))
 }
 
+/**
+ * How long a node may serve the tenant configuration from memory (cachedTenantConfig): a
+ * `configure` on this node takes effect at once, one on another node within this bound.
+ */
+export const TENANT_CONFIG_CACHE_MS = 5_000
+const cached = new WeakMap<Db, { config: Promise<TenantConfig>, at: number, generation: number }>()
+let generation = 0
+
+/** Forgets every cached configuration of this process (configure calls it, in and after its transaction). */
+export function invalidateTenantConfigCache(): void {
+  generation++
+}
+
+/**
+ * The configuration for hot paths (signIn), read at most once per TENANT_CONFIG_CACHE_MS per
+ * database; never for a read inside a transaction, which must see its own writes.
+ */
+export function cachedTenantConfig(db: Db, nowMs = Date.now()): Promise<TenantConfig> {
+  const entry = cached.get(db)
+  if (entry && entry.generation === generation && nowMs - entry.at < TENANT_CONFIG_CACHE_MS) return entry.config
+  const config = readTenantConfig(db)
+  const fresh = { config, at: nowMs, generation }
+  cached.set(db, fresh)
+  // A failed read is not kept: the next caller tries again.
+  config.catch(() => { if (cached.get(db) === fresh) cached.delete(db) })
+  return config
+}
+
 /** The captcha secret, unsealed, for a siteverify call; null when none is stored. */
 export async function readCaptchaSecret(db: DbOrTx, encryption: Encryption): Promise<string | null> {
   const sealed = (await readStored(db))?.captchaSecret
@@ -185,6 +213,7 @@ function mergeSection(target: Stored, input: Record<string, unknown>): Stored {
 export async function updateTenantConfig(
   tx: DbOrTx, input: TenantConfigInput, now: Date, encryption: Encryption,
 ): Promise<{ before: TenantConfig, after: TenantConfig }> {
+  invalidateTenantConfigCache()
   await tx.insert(tenantConfig).values({ id: SINGLETON }).onConflictDoNothing()
   const [row] = await tx.select({ value: tenantConfig.value }).from(tenantConfig).where(eq(tenantConfig.id, SINGLETON)).for('update')
   const before = withDefaults(row?.value)

@@ -3,8 +3,8 @@
  * hash, the identity's global roles, TOTP state). E-mail lookup is Contember's: the exact string
  * first, then the normalized one, so rows written un-normalized by older systems still match.
  */
-import { eq, inArray, type SQL } from 'drizzle-orm'
-import type { DbOrTx } from '../../db/client.js'
+import { eq, inArray, or, sql, type SQL } from 'drizzle-orm'
+import type { Db, DbOrTx } from '../../db/client.js'
 import { identity, person, personMfa } from '../../db/schema.js'
 import { normalizeEmail } from './email.js'
 import { UUID, type PersonRow } from './queries.js'
@@ -16,12 +16,14 @@ export interface PersonRecord extends PersonRow {
   roles: string[]
 }
 
+const recordColumns = {
+  id: person.id, identityId: person.identityId, email: person.email, name: person.name,
+  passwordlessEnabled: person.passwordlessEnabled, disabledAt: person.disabledAt, passwordHash: person.passwordHash,
+  roles: identity.roles, otpActivatedAt: personMfa.otpActivatedAt,
+}
+
 async function selectPersons(db: DbOrTx, where: SQL, forUpdate: boolean): Promise<PersonRecord[]> {
-  const query = db.select({
-    id: person.id, identityId: person.identityId, email: person.email, name: person.name,
-    passwordlessEnabled: person.passwordlessEnabled, disabledAt: person.disabledAt, passwordHash: person.passwordHash,
-    roles: identity.roles, otpActivatedAt: personMfa.otpActivatedAt,
-  }).from(person)
+  const query = db.select(recordColumns).from(person)
     .innerJoin(identity, eq(identity.id, person.identityId))
     .leftJoin(personMfa, eq(personMfa.personId, person.id))
     .where(where)
@@ -33,6 +35,32 @@ export async function findPersonByEmail(db: DbOrTx, email: string, forUpdate = f
   const candidates = [...new Set([email, normalizeEmail(email)])]
   const rows = await selectPersons(db, inArray(person.email, candidates), forUpdate)
   return rows.find((row) => row.email === email) ?? rows[0]
+}
+
+/** A sign-in's person, with the lockout counters signIn checks before the password. */
+export interface SignInCandidate extends PersonRecord {
+  lockout: { failures: number, lastAt: Date | null }
+}
+
+function buildSignInLookup(db: Db) {
+  return db.select({ ...recordColumns, failures: person.failedSignIns, lastFailedAt: person.lastFailedSignInAt }).from(person)
+    .innerJoin(identity, eq(identity.id, person.identityId))
+    .leftJoin(personMfa, eq(personMfa.personId, person.id))
+    .where(or(eq(person.email, sql.placeholder('email')), eq(person.email, sql.placeholder('normalized'))))
+    .prepare('tenant_gateway_sign_in_person')
+}
+
+const signInLookups = new WeakMap<Db, ReturnType<typeof buildSignInLookup>>()
+
+/** findPersonByEmail for signIn (same match rule), as one prepared statement that also reads the lockout counters. */
+export async function findSignInCandidate(db: Db, email: string): Promise<SignInCandidate | undefined> {
+  let lookup = signInLookups.get(db)
+  if (!lookup) signInLookups.set(db, lookup = buildSignInLookup(db))
+  const rows = await lookup.execute({ email, normalized: normalizeEmail(email) })
+  const row = rows.find((candidate) => candidate.email === email) ?? rows[0]
+  if (!row) return undefined
+  const { otpActivatedAt, failures, lastFailedAt, ...rest } = row
+  return { ...rest, otpEnabled: otpActivatedAt !== null, lockout: { failures, lastAt: lastFailedAt } }
 }
 
 /** A missing or malformed id is simply "not found" (never a database error). */
@@ -55,6 +83,7 @@ export async function emailInUse(db: DbOrTx, email: string, exceptPersonId?: str
 /** The public shape handed to resolvers (no hash, no roles, no TOTP secret). */
 export function toPersonRow(record: PersonRecord): PersonRow {
   const { passwordHash: _hash, roles: _roles, ...row } = record
+  if ('lockout' in row) delete row.lockout
   return row
 }
 

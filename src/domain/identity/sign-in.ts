@@ -15,10 +15,10 @@ import { checkSignInOtp } from '../mfa/otp.js'
 import { createSessionKey } from '../sessions/api-keys.js'
 import { settleSignIn, signInRefusal } from '../abuse/sign-in-gate.js'
 import { countWrongPassword, resetWrongPasswords } from '../abuse/login-throttle.js'
-import { readTenantConfig } from '../config/tenant-config.js'
+import { cachedTenantConfig } from '../config/tenant-config.js'
 import { sessionMinutes } from '../config/session-lifetime.js'
 import { tooLongToVerify } from './password-policy.js'
-import { findPersonByEmail, findPersonById, toPersonRow, type AuthorizeTarget, type Failure, type PersonRecord } from './persons.js'
+import { findPersonByEmail, findPersonById, findSignInCandidate, toPersonRow, type AuthorizeTarget, type Failure, type PersonRecord } from './persons.js'
 import type { PersonRow } from './queries.js'
 
 export interface SessionIssued {
@@ -40,9 +40,9 @@ export interface SignInInput {
 }
 
 export async function signIn(ctx: DomainContext, actor: Actor, input: SignInInput): Promise<SessionIssued | Failure<SignInErrorCode>> {
-  const tenant = await readTenantConfig(ctx.db)
-  const found = await findPersonByEmail(ctx.db, input.email)
-  const refused = await signInRefusal(ctx, actor, tenant, input.email, found?.id)
+  // Independent reads, side by side: the configuration (usually from memory) and the person.
+  const [tenant, found] = await Promise.all([cachedTenantConfig(ctx.db), findSignInCandidate(ctx.db, input.email)])
+  const refused = await signInRefusal(ctx, actor, tenant, input.email, found?.lockout)
   if (refused) return refused
   // The hash is verified outside the transaction: no connection is held while argon2 runs.
   const check = found?.passwordHash && !tooLongToVerify(ctx.config, input.password)
@@ -66,7 +66,8 @@ export async function signIn(ctx: DomainContext, actor: Actor, input: SignInInpu
     const otp = await checkSignInOtp(ctx, tx, found.id, input.otpToken, { backupCode: input.backupCode, actor })
     if (!otp.ok) return failed(otp.code, otp.message, found)
     if (rehash) await tx.update(person).set({ passwordHash: rehash }).where(eq(person.id, found.id))
-    await resetWrongPasswords(tx, found.id)
+    // Nothing to reset when the count read a moment ago was zero (the common case): one round trip less.
+    if (found.lockout.failures !== 0) await resetWrongPasswords(tx, found.id)
     const expiration = sessionMinutes(tenant.login, input.expiration, ctx.config.sessions.defaultExpirationMinutes)
     const session = await createSessionKey(ctx, tx, found.identityId, expiration, actor)
     await recordAudit(tx, actor, {
