@@ -6,28 +6,27 @@
  * longer only takes space, since an expired signature is refused before it is claimed.
  */
 import { lt, sql } from 'drizzle-orm'
-import type { Db } from '../../db/client.js'
 import { usedSignature } from '../../db/schema.js'
 import type { DomainContext } from '../context.js'
 
 const SWEEP_INTERVAL_MS = 60_000
 
-function buildClaim(db: Db) {
-  return db.insert(usedSignature)
-    .values({ macHash: sql.placeholder('macHash'), expiresAt: sql.placeholder('expiresAt') })
-    .onConflictDoNothing()
-    .returning({ macHash: usedSignature.macHash })
-    .prepare('tenant_gateway_claim_signature')
-}
-
-/** Built once per database: building the insert costs more CPU than its round trip. */
-const claims = new WeakMap<Db, ReturnType<typeof buildClaim>>()
-
-/** Records a signature as used; false when it had been used already (a replay). */
+/**
+ * Records a signature as used; false when it had been used already (a replay). The claim commits
+ * with synchronous_commit off for this one statement: it is visible to every node the moment it
+ * commits, as before, and only its durability waits for the WAL writer (≤ ~0.6 s). A PostgreSQL
+ * crash in that instant could forget a claim, re-opening a signature until its t + tolerance;
+ * in exchange a signed request does not wait for a disk flush (measured: the whole cost of the
+ * strong form over the legacy one).
+ */
 export async function claimSignature(ctx: DomainContext, replayKey: string, expiresAtSeconds: number): Promise<boolean> {
-  let claim = claims.get(ctx.db)
-  if (!claim) claims.set(ctx.db, claim = buildClaim(ctx.db))
-  const inserted = await claim.execute({ macHash: replayKey, expiresAt: new Date(expiresAtSeconds * 1000) })
+  const expiresAt = new Date(expiresAtSeconds * 1000).toISOString()
+  const inserted = await ctx.database.rows<{ mac_hash: string }>(sql`
+    with async_commit as (select set_config('synchronous_commit', 'off', true))
+    insert into used_signature (mac_hash, expires_at)
+    select ${replayKey}, ${expiresAt}::timestamptz from async_commit
+    on conflict do nothing
+    returning mac_hash`)
   return inserted.length === 1
 }
 
