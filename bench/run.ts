@@ -135,7 +135,7 @@ async function path(id: string, label: string, base: string, plan: RequestPlan, 
   if (problem) return void unavailable(id, label, problem, target)
   const hashesBefore = singleHashMs.length
   const before = await bound(spec.bound)
-  await server.child.call('rssReset')
+  const rssStart = await server.child.call<number>('rssReset')
   const result = await drive(base, plan, spec.connections)
   const rss = await server.child.call<number>('rssPeak')
   rssPeaks[server.phase] = Math.max(rssPeaks[server.phase] ?? 0, rss)
@@ -143,6 +143,7 @@ async function path(id: string, label: string, base: string, plan: RequestPlan, 
   const row = measured(id, label, result, { name: spec.bound, rps: (before + after) / 2, factor: spec.factor })
   row.target = target
   row.extra!.rssPeakMB = Math.round(rss / 2 ** 20)
+  row.extra!.rssStartMB = Math.round(rssStart / 2 ** 20)
   const notes: string[] = []
   if (spec.connections) notes.push(`c=${spec.connections}`)
   if (result.bytesPerResponse > 10_000) notes.push(`${(result.bytesPerResponse / 1024).toFixed(0)} KiB per response`)
@@ -152,9 +153,12 @@ async function path(id: string, label: string, base: string, plan: RequestPlan, 
     const hashMs = recent.reduce((a, b) => a + b, 0) / recent.length
     p99Max = spec.p99MaxHashes * hashMs
     notes.push(`1 hash ${hashMs.toFixed(1)} ms → p99 limit ${p99Max.toFixed(0)} ms`)
+    // With c requests always in flight the mean latency is c / throughput (Little's law): at c above
+    // the cores, a p99 of a few hashes is out of reach however fast each request is.
+    if (spec.connections && result.rps > 0) notes.push(`mean latency = c / rate = ${(spec.connections / result.rps * 1000).toFixed(0)} ms`)
   }
   if (p99Max !== undefined && row.p99 !== null) row.met = Boolean(row.met) && row.p99 < p99Max
-  if (rss >= 250 * 2 ** 20) notes.push(`peak RSS ${(rss / 2 ** 20).toFixed(0)} MB`)
+  if (rss >= 250 * 2 ** 20) notes.push(`peak RSS ${(rss / 2 ** 20).toFixed(0)} MB (${(rssStart / 2 ** 20).toFixed(0)} MB before this path)`)
   if (row.note) notes.push(row.note)
   row.note = notes.join('; ') || undefined
   return row
