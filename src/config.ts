@@ -36,6 +36,8 @@ export interface Config {
     maxBytes: number
     argon2MemoryKib: number
     argon2TimeCost: number
+    /** Base URL of the Have I Been Pwned range API, used when the tenant config sets password.checkHibp. */
+    hibpApiUrl: string
   }
   sessions: {
     defaultExpirationMinutes: number
@@ -185,7 +187,9 @@ export function loadConfig(env: Env = process.env): Config {
     maxBytes: integer(env, 'PASSWORD_MAX_BYTES', 128, minLength, 4096),
     argon2MemoryKib: integer(env, 'ARGON2_MEMORY_KIB', 19456, 1024, 4194304),
     argon2TimeCost: integer(env, 'ARGON2_TIME_COST', 2, 1, 100),
+    hibpApiUrl: (env.HIBP_API_URL || 'https://api.pwnedpasswords.com').replace(/\/+$/, ''),
   }
+  if (!/^https?:\/\/[^\s]+$/.test(passwords.hibpApiUrl)) throw new ConfigError('HIBP_API_URL', 'must be an http(s) URL')
   if (rootPassword && Buffer.byteLength(rootPassword) < passwords.minLength) {
     throw new ConfigError('CONTEMBER_ROOT_PASSWORD', `must be at least ${passwords.minLength} characters`)
   }

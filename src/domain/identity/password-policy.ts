@@ -4,15 +4,16 @@
  * megabytes, and the tenant's 2.1 rules (`configure(password:)`): a longer minimum, required
  * counts of upper/lower/digit/special characters, a pattern, and a blacklist of common
  * passwords compared after lowercasing and undoing leetspeak. Failures carry
- * WeakPasswordReason codes. checkHibp is stored but not checked: this service makes no
- * outbound call for it (a check there would have to fail open anyway).
+ * WeakPasswordReason codes. With `password.checkHibp` a password that passes those rules is
+ * also looked up in Have I Been Pwned (COMPROMISED; fails open, see pwned-passwords.ts).
  */
 import type { Config } from '../../config.js'
 import type { DbOrTx } from '../../db/client.js'
 import { readTenantConfig, type PasswordConfig } from '../config/tenant-config.js'
 import { COMMON_PASSWORDS } from './common-passwords.js'
+import { isPwnedPassword } from './pwned-passwords.js'
 
-export type WeakPasswordReason = 'TOO_SHORT' | 'MISSING_UPPERCASE' | 'MISSING_LOWERCASE' | 'MISSING_DIGIT' | 'MISSING_SPECIAL' | 'INVALID_PATTERN' | 'BLACKLISTED'
+export type WeakPasswordReason = 'TOO_SHORT' | 'MISSING_UPPERCASE' | 'MISSING_LOWERCASE' | 'MISSING_DIGIT' | 'MISSING_SPECIAL' | 'INVALID_PATTERN' | 'BLACKLISTED' | 'COMPROMISED'
 
 export interface Weakness {
   /** The developer message of the TOO_WEAK / PASSWORD_TOO_WEAK error. */
@@ -56,9 +57,16 @@ export function weaknessDetails(weakness: Weakness): Record<string, unknown> | u
   return weakness.reasons.length > 0 ? { weakPasswordReasons: weakness.reasons } : undefined
 }
 
-/** The same check with the tenant's stored policy. */
+/**
+ * The same check with the tenant's stored policy, then (only for a password that passes the
+ * local rules, so no lookup is spent on one refused anyway) the breach list when configured.
+ */
 export async function checkPassword(ctx: { config: Config }, db: DbOrTx, password: string): Promise<Weakness | null> {
-  return passwordWeakness(ctx.config, (await readTenantConfig(db)).password, password)
+  const policy = (await readTenantConfig(db)).password
+  const weakness = passwordWeakness(ctx.config, policy, password)
+  if (weakness || !policy.checkHibp) return weakness
+  if (!await isPwnedPassword(ctx.config.passwords.hibpApiUrl, password)) return null
+  return { message: 'Password is too weak: it appears in a known data breach', reasons: ['COMPROMISED'] }
 }
 
 /** Passwords longer than the maximum are never hashed: they cannot match a stored password. */
