@@ -6,7 +6,7 @@
  */
 import { sql } from 'drizzle-orm'
 import {
-  bigint, boolean, index, integer, jsonb, pgTable, serial, smallint, text, timestamp, uniqueIndex, uuid, varchar,
+  bigint, bigserial, boolean, index, integer, jsonb, pgTable, serial, smallint, text, timestamp, uniqueIndex, uuid, varchar,
 } from 'drizzle-orm/pg-core'
 
 const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow()
@@ -208,6 +208,8 @@ export const authPolicy = pgTable('auth_policy', {
 export const auditEvent = pgTable('audit_event', {
   id: uuid('id').primaryKey().defaultRandom(),
   createdAt: createdAt(),
+  /** Write order: created_at is the transaction's start, shared by all events of one transaction. */
+  seq: bigserial('seq', { mode: 'number' }).notNull(),
   type: text('type').notNull(),
   success: boolean('success').notNull().default(true),
   errorCode: text('error_code'),
@@ -228,7 +230,7 @@ export const auditEvent = pgTable('audit_event', {
   eventData: jsonb('event_data').$type<Record<string, unknown>>(),
   metadata: jsonb('metadata').$type<Record<string, unknown>>(),
 }, (t) => [
-  index('audit_event_created_idx').on(t.createdAt),
+  index('audit_event_created_idx').on(t.createdAt, t.seq),
   index('audit_event_tenant_idx').on(t.tenantId, t.createdAt),
   index('audit_event_person_idx').on(t.personId),
 ])

@@ -71,7 +71,7 @@ export async function readAuthLog(db: DbOrTx, filter: AuthLogFilter, limit: numb
   const where = conditions(filter)
   const rows = await db.select().from(auditEvent)
     .where(where.length > 0 ? and(...where) : undefined)
-    .orderBy(desc(auditEvent.createdAt), desc(auditEvent.id))
+    .orderBy(desc(auditEvent.createdAt), desc(auditEvent.seq))
     .limit(limit + 1)
     .offset(offset)
   const entries = rows.slice(0, limit).map((row): AuthLogEntry => ({

@@ -46,7 +46,7 @@ export async function tenantAudit(ctx: DomainContext, id: string, query: { limit
   if (!row) throw tenantNotFound(id)
   const rows = await ctx.db.select().from(auditEvent)
     .where(or(eq(auditEvent.tenantId, id), eq(auditEvent.projectId, row.projectId)))
-    .orderBy(desc(auditEvent.createdAt), desc(auditEvent.id))
+    .orderBy(desc(auditEvent.createdAt), desc(auditEvent.seq))
     .limit(limit + 1)
     .offset(offset)
   return {
