@@ -118,7 +118,7 @@ test('audit: api_key_create/disable and global_role_grant/revoke with before/aft
   await gql(server.url, ROOT_TOKEN, ADD, { id: alice.identityId, roles: ['project_creator'] })
   await gql(server.url, ROOT_TOKEN, REMOVE, { id: alice.identityId, roles: ['project_creator'] })
   const events = await server.runtime.database.rows<{ type: string, event_data: any }>(
-    sql`select type, event_data from audit_event where type <> 'sign_up' and (event_data->>'apiKeyId' = ${key.apiKeyId} or event_data->>'identityId' = ${alice.identityId}) order by created_at`)
+    sql`select type, event_data from audit_event where type <> 'sign_up' and (event_data->>'apiKeyId' = ${key.apiKeyId} or event_data->>'identityId' = ${alice.identityId}) order by created_at, seq`)
   assert.deepEqual(events.map((e) => e.type), ['api_key_create', 'api_key_disable', 'global_role_grant', 'global_role_revoke'])
   assert.deepEqual(events[2].event_data.before, { roles: ['person'] })
   assert.deepEqual(events[2].event_data.after, { roles: ['person', 'project_creator'] })

@@ -7,6 +7,7 @@ import { LOGIN_TOKEN, ROOT_TOKEN, startTestServer, type TestServer } from '../he
 import { gql, request } from '../helpers/http.js'
 import { createPerson, globalKey, personSession, uniqueEmail } from '../helpers/accounts.js'
 import { CONTEMBER_AUTH_LOG_TYPES, EXTENSION_AUTH_LOG_TYPES } from '../../src/domain/audit/log-types.js'
+import { recordAudit } from '../../src/domain/audit/record.js'
 
 let server: TestServer
 before(async () => { server = await startTestServer() })
@@ -135,6 +136,19 @@ test('pagination: newest first, offset pages without overlap, hasMore, limit cap
   const badDate = await gql(server.url, ROOT_TOKEN, AUTH_LOG, { filter: { createdAfter: 'yesterday' } })
   assert.equal(badDate.status, 400)
   assert.match(badDate.body.errors[0].message, /DateTime must be an ISO 8601 string/)
+})
+
+test('events of one transaction share created_at and are listed newest first in reverse write order, on every page', async () => {
+  const input = uniqueEmail('one-tx')
+  const types = ['password_reset_init', 'email_verify_init', 'login', 'sign_out', 'person_disable', 'email_change']
+  await server.runtime.database.db.transaction(async (tx) => {
+    for (const type of types) await recordAudit(tx, undefined, { type, personInputIdentifier: input })
+  })
+  const all = await log({ personInputIdentifier: input })
+  assert.equal(new Set(all.entries.map((e) => e.createdAt)).size, 1, 'one transaction, one created_at')
+  assert.deepEqual(all.entries.map((e) => e.type), [...types].reverse())
+  const pages = [await log({ personInputIdentifier: input }, { limit: 4 }), await log({ personInputIdentifier: input }, { limit: 4, offset: 4 })]
+  assert.deepEqual(pages.flatMap((p) => p.entries.map((e) => e.id)), all.entries.map((e) => e.id))
 })
 
 test('types 2.2 lacks are shown under their own names (sign_up, bootstrap), and every type our code writes is listed', async () => {

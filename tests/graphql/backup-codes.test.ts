@@ -52,7 +52,7 @@ const signIn = async (email: string, password: string, extra: { otpToken?: strin
   (await gql(server.url, LOGIN_TOKEN, SIGN_IN, { email, password, ...extra })).body.data.signIn
 
 const auditTypes = async (personId: string) => (await server.runtime.database.rows<{ type: string, success: boolean, event_data: Record<string, unknown> | null }>(
-  sql`select type, success, event_data from audit_event where person_id = ${personId} and type like 'backup_code%' order by created_at, id`))
+  sql`select type, success, event_data from audit_event where person_id = ${personId} and type like 'backup_code%' order by created_at, seq`))
 
 test('confirmOtp answers ten distinct codes once; only their SHA-256 is stored; audited backup_code_generated', async () => {
   const alice = await personWithTotp()
@@ -91,7 +91,7 @@ test('signIn: a backup code replaces the TOTP code, once; a wrong or spent code 
   assert.equal(used[0].n, 2)
   const audit = await auditTypes(bob.personId)
   assert.deepEqual(audit.filter((event) => event.type === 'backup_code_used').map((event) => event.event_data), [{ remaining: 9 }, { remaining: 8 }])
-  const failed = await server.runtime.database.rows<{ error_code: string }>(sql`select error_code from audit_event where person_id = ${bob.personId} and type = 'login' and not success order by created_at`)
+  const failed = await server.runtime.database.rows<{ error_code: string }>(sql`select error_code from audit_event where person_id = ${bob.personId} and type = 'login' and not success order by created_at, seq`)
   assert.deepEqual(failed.map((row) => row.error_code), ['OTP_REQUIRED', 'INVALID_OTP_TOKEN', 'INVALID_OTP_TOKEN'])
 })
 

@@ -58,7 +58,7 @@ test('permissions: global project_admin may view and configure; person, login an
 
 test('configure is audited as tenant_config_change with the input, before and after', async () => {
   await gql(server.url, ROOT_TOKEN, CONFIGURE, { config: { passwordless: { expirationMinutes: 42 } } })
-  const [event] = await server.runtime.database.rows<{ event_data: any }>(sql`select event_data from audit_event where type = 'tenant_config_change' order by created_at desc limit 1`)
+  const [event] = await server.runtime.database.rows<{ event_data: any }>(sql`select event_data from audit_event where type = 'tenant_config_change' order by created_at desc, seq desc limit 1`)
   assert.deepEqual(event.event_data.input, { passwordless: { expirationMinutes: 42 } })
   assert.equal(event.event_data.after.passwordless.expirationMinutes, 42)
   assert.notEqual(event.event_data.before.passwordless.expirationMinutes, 42)

@@ -60,10 +60,10 @@ test('changeMyProfile keeps the old address until confirmEmailChange; then the n
   const used = await confirm(token)
   assert.equal(used.error.code, 'TOKEN_USED')
   const audit = await server.runtime.database.rows<{ type: string, success: boolean, event_data: Record<string, unknown> | null }>(
-    sql`select type, success, event_data from audit_event where target_person_id = ${alice.personId} and type like 'email_change%' order by created_at, id`)
-  // email_change and email_change_init share a transaction (and created_at): compared as a set.
-  assert.deepEqual(audit.map((event) => `${event.type}:${event.success}`).sort(),
-    ['email_change:true', 'email_change_complete:false', 'email_change_complete:true', 'email_change_init:true'])
+    sql`select type, success, event_data from audit_event where target_person_id = ${alice.personId} and type like 'email_change%' order by created_at, seq`)
+  // email_change_init and email_change share a transaction (and created_at): seq keeps write order.
+  assert.deepEqual(audit.map((event) => `${event.type}:${event.success}`),
+    ['email_change_init:true', 'email_change:true', 'email_change_complete:true', 'email_change_complete:false'])
   assert.deepEqual(audit.find((event) => event.type === 'email_change_complete' && event.success)?.event_data, { signedOutSessions: 2 })
 })
 

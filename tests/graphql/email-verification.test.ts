@@ -60,7 +60,7 @@ test('request mails a token (stored hashed); verifyEmail sets emailVerified; the
   assert.match(used.error.developerMessage, /^Token used at \d{4}-/)
 
   const audit = await server.runtime.database.rows<{ type: string, success: boolean, error_code: string | null }>(
-    sql`select type, success, error_code from audit_event where person_id = ${alice.personId} and type like 'email_verify%' order by created_at, id`)
+    sql`select type, success, error_code from audit_event where person_id = ${alice.personId} and type like 'email_verify%' order by created_at, seq`)
   assert.deepEqual(audit.map((event) => [event.type, event.success, event.error_code]),
     [['email_verify_init', true, null], ['email_verify_complete', true, null], ['email_verify_complete', false, 'TOKEN_USED']])
 })

@@ -136,7 +136,7 @@ describe('updateIDP', () => {
     assert.equal(options.data.mutation.ok, true)
     assert.deepEqual((await listed('upd')).options, { autoSignUp: false, exclusive: true, initReturnsConfig: true })
     const events = await server.runtime.database.rows<{ event_data: { before: Record<string, unknown>, after: Record<string, unknown> } }>(
-      sql`select event_data from audit_event where type = 'idp_update' order by created_at`)
+      sql`select event_data from audit_event where type = 'idp_update' order by created_at, seq`)
     const last = events.at(-1)!.event_data
     assert.equal(last.before.exclusive, false)
     assert.equal(last.after.exclusive, true)
@@ -188,7 +188,7 @@ describe('disableIDP / enableIDP', () => {
     assert.equal((await mutate(ENABLE, { identityProvider: 'toggle' })).data.mutation.ok, true)
     assert.equal((await listed('toggle')).disabledAt, null)
     const events = await server.runtime.database.rows<{ type: string }>(
-      sql`select type from audit_event where type in ('idp_disable', 'idp_enable') and event_data->>'identityProvider' = 'toggle' order by created_at`)
+      sql`select type from audit_event where type in ('idp_disable', 'idp_enable') and event_data->>'identityProvider' = 'toggle' order by created_at, seq`)
     assert.deepEqual(events.map((event) => event.type), ['idp_disable', 'idp_disable', 'idp_enable', 'idp_enable'])
   })
 })

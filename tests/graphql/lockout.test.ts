@@ -38,7 +38,7 @@ test('by default an unknown e-mail, a wrong password and a disabled person all a
     await gql(local.url, ROOT_TOKEN, 'mutation($id: String!) { disablePerson(personId: $id) { ok } }', { id: alice.personId })
     assert.deepEqual(await signIn(alice.email, alice.password, local.url), invalid)
     // The audit log keeps the real reason.
-    const codes = await local.runtime.database.rows<{ error_code: string }>(sql`select error_code from audit_event where type = 'login' and success = false order by created_at`)
+    const codes = await local.runtime.database.rows<{ error_code: string }>(sql`select error_code from audit_event where type = 'login' and success = false order by created_at, seq`)
     assert.deepEqual(codes.map((row) => row.error_code), ['INVALID_PASSWORD', 'UNKNOWN_EMAIL', 'PERSON_DISABLED'])
     // revealUserExists on, revealLoginMethod off: only the method is hidden.
     assert.equal((await gql(local.url, ROOT_TOKEN, CONFIGURE, { config: { login: { revealUserExists: true, revealLoginMethod: false } } })).body.data.configure.ok, true)

@@ -96,7 +96,7 @@ test('confirmOtp: NOT_PREPARED first, then INVALID_OTP_TOKEN for wrong and stale
   assert.equal(await otpEnabled(bob.token), true)
 
   const audit = await server.runtime.database.rows<{ type: string, success: boolean, error_code: string | null }>(
-    sql`select type, success, error_code from audit_event where person_id = ${bob.personId} order by created_at, id`)
+    sql`select type, success, error_code from audit_event where person_id = ${bob.personId} order by created_at, seq`)
   assert.deepEqual(audit.filter((row) => row.type === '2fa_enable').map((row) => [row.success, row.error_code]),
     [[false, 'INVALID_OTP_TOKEN'], [false, 'INVALID_OTP_TOKEN'], [false, 'INVALID_OTP_TOKEN'], [false, 'INVALID_OTP_TOKEN'], [true, null]])
 })

@@ -141,7 +141,7 @@ test('audit: password_reset_init and password_reset, success and failure, never 
   await gql(server.url, LOGIN_TOKEN, RESET, { token, password: 'Audited-Reset-1' })
   await gql(server.url, LOGIN_TOKEN, RESET, { token, password: 'Audited-Reset-2' })
   const events = await server.runtime.database.rows<{ type: string, success: boolean, error_code: string | null }>(
-    sql`select type, success, error_code from audit_event where target_person_id = ${alice.personId} and type like 'password_reset%' order by created_at`)
+    sql`select type, success, error_code from audit_event where target_person_id = ${alice.personId} and type like 'password_reset%' order by created_at, seq`)
   assert.deepEqual(events.map((e) => [e.type, e.success, e.error_code]), [
     ['password_reset_init', true, null], ['password_reset', true, null], ['password_reset', false, 'TOKEN_USED'],
   ])

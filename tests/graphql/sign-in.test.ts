@@ -140,7 +140,7 @@ test('sign-ins are audited as login, success and failure, never with the passwor
   await signInToken(server.url, alice.email, alice.password)
   await gql(server.url, LOGIN_TOKEN, SIGN_IN, { email: alice.email, password: 'Wrong-Secret-42' })
   const events = await rows<{ success: boolean, error_code: string | null, event_data: unknown, person_input_identifier: string }>(
-    sql`select success, error_code, event_data, person_input_identifier from audit_event where type = 'login' and person_id = ${alice.personId} order by created_at`)
+    sql`select success, error_code, event_data, person_input_identifier from audit_event where type = 'login' and person_id = ${alice.personId} order by created_at, seq`)
   assert.deepEqual(events.map((e) => [e.success, e.error_code]), [[true, null], [false, 'INVALID_PASSWORD']])
   assert.equal(events[0].person_input_identifier, alice.email)
   assert.doesNotMatch(JSON.stringify(events), new RegExp(`${alice.password}|Wrong-Secret-42`))

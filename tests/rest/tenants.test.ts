@@ -187,7 +187,7 @@ test('DELETE with drop_tables purges the tenant, its project and its rows in one
 
 test('every mutation wrote one audit event with the REST actor, never an env value', async () => {
   const events = await rows<{ type: string, actor: string, tenant_id: string, ip_address: string, user_agent: string | null, request_id: string }>(
-    sql`select type, actor, tenant_id, ip_address, user_agent, request_id from audit_event where type like 'tenant%' order by created_at`)
+    sql`select type, actor, tenant_id, ip_address, user_agent, request_id from audit_event where type like 'tenant%' order by created_at, seq`)
   const types = new Set(events.map((e) => e.type))
   for (const type of ['tenant_create', 'tenant_edit', 'tenant_archive', 'tenant_restore', 'tenant_purge', 'tenants_plan_create']) assert.ok(types.has(type), type)
   for (const event of events) {
