@@ -6,10 +6,11 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { connect, inconsistencies, recordFigures, totalInconsistent, type Sql } from './checks.js'
-import { graphql, rest, ROOT_TOKEN, serviceVars, shortId } from './env.js'
+import { graphql, leaksInternals, LOGIN_TOKEN, rest, ROOT_EMAIL, ROOT_PASSWORD, ROOT_TOKEN, serviceVars, shortId } from './env.js'
 import { PgCluster, RedisServer, sleep, startNode, stopNode, waitFor, type NodeProcess } from './infra.js'
 import { cleanFailure, succeeded, WriteLoad, type Outcome } from './load.js'
-import { rawRequest } from '../helpers/http.js'
+import { isDeepStrictEqual } from 'node:util'
+import { rawRequest, type HttpResponse } from '../helpers/http.js'
 
 let cluster: PgCluster
 const nodes: NodeProcess[] = []
@@ -164,27 +165,81 @@ test('SIGTERM under load: in-flight requests complete, new connections are refus
   assert.equal(refused, 'ECONNREFUSED')
 })
 
-test('Redis down with REDIS_URL set: the service keeps answering and authentication stays DB-checked', async () => {
+const SIGN_IN = 'mutation($e: String!, $p: String!) { signIn(email: $e, password: $p) { ok error { code developerMessage retryAfter } result { token } } }'
+/** The refusal README documents while the rate-limit store is unreachable (src/domain/abuse/rate-limit.ts). */
+const STORE_DOWN = { code: 'RATE_LIMIT_EXCEEDED', developerMessage: 'Rate limiting is temporarily unavailable. Retry later.', retryAfter: 5 }
+/** ioredis reconnects at most 2 s apart (redis-store.ts): sign-in must work again well within this. */
+const REDIS_RECOVERY_BOUND_MS = 10_000
+
+test('Redis down with REDIS_URL set: sign-in fails closed with the documented RATE_LIMIT_EXCEEDED, the rest keeps answering; sign-in and the limit return with Redis', async () => {
   const redis = await RedisServer.create()
-  const { url, sql } = await freshDatabase()
-  const node = await start(url, { REDIS_URL: redis.url })
-  const me = '{ me { id } }'
-  assert.equal((await graphql(node.url, ROOT_TOKEN, me)).status, 200)
-  await redis.stop()
-  const whileDown = await graphql(node.url, ROOT_TOKEN, me)
-  const readiness = await ready(node)
-  const bad = await graphql(node.url, 'f'.repeat(40), me)
-  await redis.start()
-  const afterReturn = await graphql(node.url, ROOT_TOKEN, me)
-  recordFigures({
-    part: 'faults: Redis down', inputs: 4, faultsInjected: 1, faultsSurvived: whileDown.status === 200 && afterReturn.status === 200 ? 1 : 0,
-    requestsLost: 0, rowsInconsistent: totalInconsistent(await inconsistencies(sql)),
-    notes: ['no Redis-backed component exists yet (src/domain/abuse is empty): fail-closed sign-in limits could not be tested'],
-  })
-  assert.equal(whileDown.status, 200, whileDown.text)
-  assert.equal(bad.status, 401, 'an unknown token is still refused')
-  assert.equal(readiness, 200)
-  assert.equal(afterReturn.status, 200)
-  assert.equal(node.child.exitCode, null)
-  await redis.stop()
+  try {
+    const { url, sql } = await freshDatabase()
+    const node = await start(url, { REDIS_URL: redis.url })
+    const limit = 4
+    const configured = await graphql(node.url, ROOT_TOKEN, `mutation { configure(config: { rateLimits: { loginPerIp: { limit: ${limit}, window: "PT1H" } } }) { ok } }`)
+    assert.equal(configured.body?.data?.configure?.ok, true, configured.text)
+    let sent = 0
+    const signIn = async () => { sent++; return graphql(node.url, LOGIN_TOKEN, SIGN_IN, { e: ROOT_EMAIL, p: ROOT_PASSWORD }) }
+    const answer = (r: HttpResponse) => r.body?.data?.signIn as { ok: boolean, error: typeof STORE_DOWN | null, result: { token: string } | null } | undefined
+    assert.equal(answer(await signIn())?.ok, true, 'sign-in works with Redis up')
+
+    await redis.stop()
+    const refusals: { status: number, ms: number, text: string, signIn: unknown }[] = []
+    for (let i = 0; i < 5; i++) {
+      const at = Date.now()
+      const r = await signIn()
+      refusals.push({ status: r.status, ms: Date.now() - at, text: r.text, signIn: answer(r) })
+    }
+    const me = await graphql(node.url, ROOT_TOKEN, '{ me { id } }')
+    const unknownToken = await graphql(node.url, 'f'.repeat(40), '{ me { id } }')
+    const readiness = await rawRequest(`${node.url}/health/ready`)
+    sent += 3
+
+    const restartedAt = Date.now()
+    await redis.start()
+    const recovered = await waitFor('sign-in to work again after Redis returned', async () => {
+      const r = await signIn()
+      return answer(r)?.ok === true ? answer(r) : false
+    }, REDIS_RECOVERY_BOUND_MS, 200)
+    const recoveryMs = Date.now() - restartedAt
+    const session = await graphql(node.url, recovered!.result!.token, '{ me { person { email } } }')
+    sent++
+    // The limit is enforced again, not lifted: the new Redis (no persistence) counts from recovery on.
+    const afterRecovery: string[] = []
+    while (afterRecovery.length <= limit) {
+      const a = answer(await signIn())
+      afterRecovery.push(a?.ok ? 'ok' : `${a?.error?.code}: ${a?.error?.developerMessage}`)
+      if (!a?.ok) break
+    }
+    const allowedAfterRecovery = 1 + afterRecovery.filter((a) => a === 'ok').length
+    const limitedAgain = /^RATE_LIMIT_EXCEEDED: Too many attempts from this address\. Retry after \d+s\.$/.test(afterRecovery.at(-1)!)
+
+    const refusedAsDocumented = refusals.filter((r) => r.status === 200 && isDeepStrictEqual(r.signIn, { ok: false, error: STORE_DOWN, result: null }) && !leaksInternals(r.text))
+    const unanswered = [...refusals.map((r) => r.status), me.status, unknownToken.status, readiness.status, session.status].filter((status) => status >= 500).length
+    const found = await inconsistencies(sql)
+    const survived = refusedAsDocumented.length === refusals.length && me.status === 200 && session.status === 200 && limitedAgain
+    recordFigures({
+      part: 'faults: Redis down', inputs: sent, faultsInjected: 1, faultsSurvived: survived ? 1 : 0,
+      requestsLost: unanswered, rowsInconsistent: totalInconsistent(found),
+      notes: [
+        `while down: ${refusedAsDocumented.length}/${refusals.length} sign-ins refused with RATE_LIMIT_EXCEEDED retryAfter 5 (slowest ${Math.max(...refusals.map((r) => r.ms))} ms); me ${me.status}, unknown token ${unknownToken.status}, readiness ${readiness.status} (it checks the database only)`,
+        `sign-in worked again ${recoveryMs} ms after Redis restarted (bound ${REDIS_RECOVERY_BOUND_MS} ms); ${allowedAfterRecovery} sign-ins counted as allowed since then before the loginPerIp limit (${limit}/h) refused again (an attempt refused mid-reconnection may already count)`,
+      ],
+    })
+    assert.deepEqual(refusals.map((r) => [r.status, r.signIn, leaksInternals(r.text)]), refusals.map(() => [200, { ok: false, error: STORE_DOWN, result: null }, false]))
+    assert.equal(me.status, 200, `operations without a limit keep answering: ${me.text}`)
+    assert.equal(unknownToken.status, 401, 'an unknown token is still refused (tokens are checked in the database)')
+    assert.deepEqual([readiness.status, readiness.body], [200, { status: 'ok', database: 'up' }], 'readiness is about the database; Redis down does not take the node out')
+    assert.match(node.output(), /rate-limit store failed; the limited operation was refused/, 'each refusal is logged')
+    assert.ok(recoveryMs < REDIS_RECOVERY_BOUND_MS)
+    assert.equal(session.body?.data?.me?.person?.email, ROOT_EMAIL, 'the session issued after recovery works')
+    // Attempts counted by the new Redis during reconnection may use up part of the window, never more than it.
+    assert.ok(limitedAgain && allowedAfterRecovery <= limit, `after recovery: ${afterRecovery.join(' | ')}`)
+    assert.equal(unanswered, 0)
+    assert.deepEqual(found, Object.fromEntries(Object.keys(found).map((k) => [k, 0])))
+    assert.equal(node.child.exitCode, null, 'the server kept running')
+  } finally {
+    await redis.stop()
+  }
 })
