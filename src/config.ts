@@ -64,6 +64,15 @@ export interface Config {
     /** Replaces the captcha provider's siteverify URL (tests, or a verifying proxy). */
     captchaVerifyUrl?: string
   }
+  /** Facebook's and Apple's fixed endpoints; the *_OVERRIDE variables point them at test peers. */
+  idp: {
+    /** Origin of the OAuth dialog (https://www.facebook.com). */
+    facebookDialogUrl: string
+    /** Origin of the Graph API (https://graph.facebook.com): token exchange and /me. */
+    facebookGraphUrl: string
+    /** Apple's OpenID issuer; discovery is read from it. */
+    appleIssuer: string
+  }
   tenantsApi: {
     ipAllowList: string[]
     apiKeySecret?: string
@@ -123,6 +132,14 @@ function retryDelays(raw: string | undefined): number[] {
     throw new ConfigError('MAIL_RETRY_DELAYS', `must be 1 to 20 comma-separated whole seconds, got "${raw}"`)
   }
   return delays.map(Number)
+}
+
+/** An http(s) URL that replaces a fixed third-party endpoint, without a trailing slash. */
+function overrideUrl(env: Env, name: string, fallback: string): string {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  if (!/^https?:\/\/[^\s]+$/.test(raw)) throw new ConfigError(name, 'must be an http(s) URL')
+  return raw.replace(/\/+$/, '')
 }
 
 function list(raw: string | undefined): string[] {
@@ -270,6 +287,11 @@ export function loadConfig(env: Env = process.env): Config {
     },
     publicSignUp: bool(env, 'PUBLIC_SIGN_UP', false),
     abuse,
+    idp: {
+      facebookDialogUrl: overrideUrl(env, 'IDP_FACEBOOK_DIALOG_URL_OVERRIDE', 'https://www.facebook.com'),
+      facebookGraphUrl: overrideUrl(env, 'IDP_FACEBOOK_GRAPH_URL_OVERRIDE', 'https://graph.facebook.com'),
+      appleIssuer: overrideUrl(env, 'IDP_APPLE_ISSUER_OVERRIDE', 'https://appleid.apple.com'),
+    },
     tenantsApi: {
       ipAllowList: addressList(allowSource?.name ?? 'TENANTS_API_IP_ALLOW_LIST', allowSource?.value),
       apiKeySecret: pick(env, 'TENANTS_API_KEY_SECRET', 'CHEVERETO_TENANTS_API_KEY_SECRET')?.value,
