@@ -30,7 +30,7 @@ export interface Discovery {
 export interface InitResult {
   authUrl: string
   /** Kept by the client between the redirect and the callback; passed back to signInIDP. */
-  sessionData: { nonce: string, state: string, codeVerifier: string }
+  sessionData: { nonce: string, state: string, codeVerifier?: string }
 }
 
 /** The claims Contember returns as `idpResponse`, with `externalIdentifier` = sub. */
@@ -43,7 +43,7 @@ const keySets = new Map<string, JWTVerifyGetKey>()
 const timeoutOf = (config: OidcConfiguration) => config.timeout ?? DEFAULT_TIMEOUT_MS
 const randomValue = () => randomBytes(32).toString('base64url')
 
-async function fetchJson(url: string, init: RequestInit, timeoutMs: number, what: string): Promise<{ status: number, body: unknown }> {
+export async function fetchJson(url: string, init: RequestInit, timeoutMs: number, what: string): Promise<{ status: number, body: unknown }> {
   let response: Response
   try {
     response = await fetch(url, { ...init, redirect: 'error', signal: AbortSignal.timeout(timeoutMs) })
@@ -99,12 +99,13 @@ function readInitData(data: unknown): { redirectUrl: string, responseMode?: stri
   return { redirectUrl, responseMode }
 }
 
-export async function initOidcAuth(config: OidcConfiguration, data: unknown, discovery?: Discovery): Promise<InitResult> {
+/** `pkce: false` for providers whose authorization endpoint documents no PKCE (Apple). */
+export async function initOidcAuth(config: OidcConfiguration, data: unknown, discovery?: Discovery, { pkce = true } = {}): Promise<InitResult> {
   const init = readInitData(data)
   const doc = discovery ?? await discover(config)
   const nonce = randomValue()
   const state = randomValue()
-  const codeVerifier = randomValue()
+  const codeVerifier = pkce ? randomValue() : undefined
   const url = new URL(doc.authorization_endpoint)
   const params: Record<string, string | undefined> = {
     client_id: config.clientId,
@@ -114,21 +115,21 @@ export async function initOidcAuth(config: OidcConfiguration, data: unknown, dis
     response_mode: init.responseMode,
     nonce,
     state,
-    code_challenge: createHash('sha256').update(codeVerifier).digest('base64url'),
-    code_challenge_method: 'S256',
+    code_challenge: codeVerifier && createHash('sha256').update(codeVerifier).digest('base64url'),
+    code_challenge_method: codeVerifier && 'S256',
   }
   for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(name, value)
-  return { authUrl: url.toString(), sessionData: { nonce, state, codeVerifier } }
+  return { authUrl: url.toString(), sessionData: codeVerifier ? { nonce, state, codeVerifier } : { nonce, state } }
 }
 
-interface ResponseData {
+export interface ResponseData {
   params: Record<string, string>
   redirectUrl?: string
   sessionData: { nonce?: string, state?: string, codeVerifier?: string }
 }
 
 /** signInIDP's `data`: {url | parameters, redirectUrl?, sessionData?{nonce, state}}. */
-function readResponseData(data: unknown): ResponseData {
+export function readResponseData(data: unknown): ResponseData {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new IdpValidationError(`value at path /: must be object, ${describe(data)} given`)
   const input = data as Record<string, unknown>
   let params: Record<string, string>
@@ -162,7 +163,7 @@ function readResponseData(data: unknown): ResponseData {
   return { params, redirectUrl: (input.redirectUrl as string | undefined) ?? undefined, sessionData }
 }
 
-function checkCallback(doc: Discovery, { params, sessionData }: ResponseData): void {
+export function checkCallback(doc: Discovery, { params, sessionData }: ResponseData): void {
   if (params.error) {
     throw new IdpResponseError(params.error_description ? `${params.error} (${params.error_description})` : params.error)
   }
