@@ -378,13 +378,6 @@ describe('signInIDP: refused responses', () => {
     const disabled = await signInIdp('off', { url: `${OIDC_REDIRECT_URL}?code=x` })
     assert.equal(disabled.error.code, 'IDP_VALIDATION_FAILED')
   })
-
-  test('sign-in through facebook and apple providers is refused with a clear message', async () => {
-    await call(ADD, { identityProvider: 'fb', type: 'facebook', configuration: { clientId: 'app', clientSecret: 'secret' } }, ROOT_TOKEN)
-    const init = await call(INIT, { identityProvider: 'fb', data: { redirectUrl: OIDC_REDIRECT_URL } })
-    assert.equal(init.error.code, 'IDP_VALIDATION_FAILED')
-    assert.match(init.error.developerMessage, /not supported/)
-  })
 })
 
 describe('secrets', () => {

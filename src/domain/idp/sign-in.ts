@@ -36,7 +36,7 @@ export async function initSignInIdp(ctx: DomainContext, slug: string, data: unkn
   const provider = await loadEnabledProvider(ctx, slug)
   if (!provider) return fail('PROVIDER_NOT_FOUND', `Identity provider ${slug} not found`)
   try {
-    const init = await initAuth(provider, data)
+    const init = await initAuth(provider, data, ctx.config.idp)
     return ok({ ...init, idpConfiguration: provider.initReturnsConfig ? provider.publicConfiguration : null })
   } catch (error) {
     // Both kinds (bad input, provider unreachable) are IDP_VALIDATION_FAILED: the 2.0.8 enum has no other code.
@@ -75,7 +75,7 @@ export async function signInIdp(
 
   let claims: IdpClaims
   try {
-    claims = await processResponse(provider, data)
+    claims = await processResponse(provider, data, ctx.config.idp)
   } catch (error) {
     if (error instanceof IdpResponseError) return failed('INVALID_IDP_RESPONSE', error.message)
     if (error instanceof IdpValidationError) return failed('IDP_VALIDATION_FAILED', error.message)
