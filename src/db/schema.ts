@@ -33,6 +33,8 @@ export const person = pgTable('person', {
   /** Consecutive failed password sign-ins, for per-account backoff and lockout. */
   failedSignIns: integer('failed_sign_ins').notNull().default(0),
   lastFailedSignInAt: ts('last_failed_sign_in_at'),
+  /** End of the MFA enrollment grace an auth policy grants, opened at the first sign-in under it. */
+  mfaGraceUntil: ts('mfa_grace_until'),
   createdAt: createdAt(),
 })
 
@@ -52,6 +54,10 @@ export const apiKey = pgTable('api_key', {
   createdIp: text('created_ip'),
   createdUserAgent: text('created_user_agent'),
   trustForwardedInfo: boolean('trust_forwarded_info').notNull().default(false),
+  /** Auth policy idleTimeout fixed at creation: a session unused this long is refused. NULL = none. */
+  idleTimeoutSeconds: integer('idle_timeout_seconds'),
+  /** The latest expires_at may slide to (auth policy rememberMeAllowed: false). NULL = no limit. */
+  maxExpiresAt: ts('max_expires_at'),
 }, (t) => [index('api_key_identity_idx').on(t.identityId)])
 
 export const personToken = pgTable('person_token', {
@@ -98,6 +104,15 @@ export const identityProvider = pgTable('identity_provider', {
   autoSignUp: boolean('auto_sign_up').notNull().default(false),
   exclusive: boolean('exclusive').notNull().default(false),
   initReturnsConfig: boolean('init_returns_config').notNull().default(false),
+  createdAt: createdAt(),
+})
+
+/** A session signed in through an OIDC provider with RP-initiated logout: what signOut's logoutUrl needs. */
+export const idpSession = pgTable('idp_session', {
+  apiKeyId: uuid('api_key_id').primaryKey().references(() => apiKey.id, { onDelete: 'cascade' }),
+  identityProviderId: uuid('identity_provider_id').notNull().references(() => identityProvider.id, { onDelete: 'cascade' }),
+  /** The sign-in's ID token (sent back as id_token_hint), AES-256-GCM. */
+  idTokenEncrypted: text('id_token_encrypted').notNull(),
   createdAt: createdAt(),
 })
 

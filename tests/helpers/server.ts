@@ -98,6 +98,8 @@ export interface TestServer {
 export interface TestServerOptions {
   env?: Record<string, string | undefined>
   captureLogs?: boolean
+  /** The service's clock (sessions, grace windows, TOTP steps); real time when unset. */
+  clock?: () => Date
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -115,6 +117,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     : undefined
   const runtime = await startRuntime(config, {
     logStream,
+    clock: options.clock,
     loadDataDir: config.databaseUrl ? undefined : await embeddedTemplate(),
   })
   const url = await runtime.app.listen({ port: 0, host: '127.0.0.1' })

@@ -1,8 +1,8 @@
 /**
  * Auth policies (2.2): per-role MFA / session settings, global or for one project, stored in
- * auth_policy as a JSON definition. Stored, validated, listed and audited; not yet enforced at
- * sign-in (2.2's documentation does not pin down how policies combine), so with or without rows
- * sign-in behaves the same, which 2.2 also promises for an empty table.
+ * auth_policy as a JSON definition; validated, listed and audited here. effective.ts decides which
+ * apply to a person and combines them; sign-in paths and authentication enforce the result. With
+ * no rows, sign-in behaves exactly as without policies, as 2.2 promises.
  */
 import { randomUUID } from 'node:crypto'
 import { asc, eq } from 'drizzle-orm'
@@ -14,6 +14,7 @@ import { DomainError, fail } from '../errors.js'
 import type { Failure } from '../identity/persons.js'
 import { UUID } from '../identity/queries.js'
 import { projectBySlug } from '../projects/queries.js'
+import { invalidateAuthPolicyCache } from './effective.js'
 
 export interface AuthPolicyInput {
   scope: 'global' | 'project'
@@ -93,6 +94,19 @@ function toPolicy(id: string, definition: Record<string, unknown>): AuthPolicy {
   return { id, ...rest }
 }
 
+/**
+ * Runs a policy change with the enforcement cache forgotten before and after: a cached read made
+ * while the transaction ran saw the old rows.
+ */
+async function changing<T>(work: () => Promise<T>): Promise<T> {
+  invalidateAuthPolicyCache()
+  try {
+    return await work()
+  } finally {
+    invalidateAuthPolicyCache()
+  }
+}
+
 export async function listAuthPolicies(db: DbOrTx): Promise<AuthPolicy[]> {
   const rows = await db.select().from(authPolicy).orderBy(asc(authPolicy.createdAt), asc(authPolicy.id))
   return rows.map((row) => toPolicy(row.id, row.definition))
@@ -101,7 +115,7 @@ export async function listAuthPolicies(db: DbOrTx): Promise<AuthPolicy[]> {
 export async function createAuthPolicy(
   ctx: DomainContext, actor: Actor, input: AuthPolicyInput,
 ): Promise<{ ok: true, id: string } | Failure<AuthPolicyProjectErrorCode>> {
-  return ctx.db.transaction(async (tx) => {
+  return changing(() => ctx.db.transaction(async (tx) => {
     const definition = await resolveDefinition(tx, input)
     if ('ok' in definition) return definition
     // `name` is unique and required by the table but absent from 2.2's API: the id serves.
@@ -110,13 +124,13 @@ export async function createAuthPolicy(
     await tx.insert(authPolicy).values({ id, name: id, definition, createdAt: now, updatedAt: now })
     await recordAudit(tx, actor, { type: 'auth_policy_change', projectId: definition.projectId, eventData: { action: 'create', id, after: toPolicy(id, definition) } })
     return { ok: true as const, id }
-  })
+  }))
 }
 
 export async function updateAuthPolicy(
   ctx: DomainContext, actor: Actor, id: string, input: AuthPolicyInput,
 ): Promise<{ ok: true } | Failure<AuthPolicyProjectErrorCode | 'NOT_FOUND'>> {
-  return ctx.db.transaction(async (tx) => {
+  return changing(() => ctx.db.transaction(async (tx) => {
     const notFound = fail('NOT_FOUND', `Auth policy ${id} was not found`)
     if (!UUID.test(id)) return notFound
     const [row] = await tx.select().from(authPolicy).where(eq(authPolicy.id, id)).for('update')
@@ -129,11 +143,11 @@ export async function updateAuthPolicy(
       eventData: { action: 'update', id, before: toPolicy(id, row.definition), after: toPolicy(id, definition) },
     })
     return { ok: true as const }
-  })
+  }))
 }
 
 export async function deleteAuthPolicy(ctx: DomainContext, actor: Actor, id: string): Promise<{ ok: true } | Failure<'NOT_FOUND'>> {
-  return ctx.db.transaction(async (tx) => {
+  return changing(() => ctx.db.transaction(async (tx) => {
     const notFound = fail('NOT_FOUND', `Auth policy ${id} was not found`)
     if (!UUID.test(id)) return notFound
     const [row] = await tx.delete(authPolicy).where(eq(authPolicy.id, id)).returning()
@@ -141,5 +155,5 @@ export async function deleteAuthPolicy(ctx: DomainContext, actor: Actor, id: str
     const before = toPolicy(id, row.definition)
     await recordAudit(tx, actor, { type: 'auth_policy_change', eventData: { action: 'delete', id, before } })
     return { ok: true as const }
-  })
+  }))
 }

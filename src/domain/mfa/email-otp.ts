@@ -12,6 +12,7 @@ import type { DbOrTx, Tx } from '../../db/client.js'
 import { personMfa, personToken } from '../../db/schema.js'
 import { consumeRateLimit } from '../abuse/rate-limit.js'
 import { recordAudit } from '../audit/record.js'
+import { cachedPolicyRules, effectivePolicy } from '../auth-policies/effective.js'
 import { readTenantConfig } from '../config/tenant-config.js'
 import type { Actor, DomainContext } from '../context.js'
 import { constantTimeEqual, generateToken, sha256Hex } from '../crypto/tokens.js'
@@ -19,7 +20,7 @@ import { fail, ok, type Result } from '../errors.js'
 import { sendTemplatedMail } from '../mail/index.js'
 import { preferredMailProject } from '../passwordless/mail-project.js'
 import { deleteBackupCodes, issueBackupCodesOnEnrollment } from './backup-codes.js'
-import { mailRecipient, mfaFlags, type MailRecipient } from './state.js'
+import { mailRecipient, MFA_REQUIRED_MESSAGE, mfaFlags, type MailRecipient } from './state.js'
 
 export const EMAIL_OTP_TOKEN_TYPE = 'mfa_email_otp'
 export const EMAIL_OTP_LIFETIME_MINUTES = 10
@@ -121,10 +122,16 @@ export async function confirmEmailOtp(ctx: DomainContext, actor: Actor, personId
   })
 }
 
-export async function disableEmailOtp(ctx: DomainContext, actor: Actor, personId: string): Promise<Result<null, 'EMAIL_OTP_NOT_ACTIVE'>> {
+export async function disableEmailOtp(ctx: DomainContext, actor: Actor, personId: string): Promise<Result<null, 'EMAIL_OTP_NOT_ACTIVE' | 'MFA_REQUIRED'>> {
+  const rules = await cachedPolicyRules(ctx.db)
   return ctx.db.transaction(async (tx) => {
     const flags = await mfaFlags(tx, personId, true)
     if (!flags.emailOtp) return fail('EMAIL_OTP_NOT_ACTIVE', 'E-mail OTP is not active, you cannot disable it.')
+    // The last active factor stays while an auth policy requires MFA.
+    if (!flags.totp && (await effectivePolicy(tx, rules, personId)).mfaRequired) {
+      await recordAudit(tx, actor, { type: '2fa_disable', personId, success: false, errorCode: 'MFA_REQUIRED', errorMessage: MFA_REQUIRED_MESSAGE, eventData: { method: 'email' } })
+      return fail('MFA_REQUIRED', MFA_REQUIRED_MESSAGE)
+    }
     await tx.update(personMfa).set({ emailOtpEnabledAt: null, updatedAt: ctx.clock() }).where(eq(personMfa.personId, personId))
     await tx.delete(personToken).where(and(eq(personToken.personId, personId), eq(personToken.type, EMAIL_OTP_TOKEN_TYPE)))
     // Backup codes belong to an active second factor: with none left they go, and a later enrollment issues new ones.

@@ -8,10 +8,12 @@ import { and, eq, isNull, lt, or } from 'drizzle-orm'
 import type { DbOrTx, Tx } from '../../db/client.js'
 import { person, personMfa } from '../../db/schema.js'
 import { recordAudit } from '../audit/record.js'
+import { cachedPolicyRules, effectivePolicy } from '../auth-policies/effective.js'
 import type { Actor, DomainContext } from '../context.js'
 import { fail, ok, type Result } from '../errors.js'
 import { deleteBackupCodes, issueBackupCodesOnEnrollment, useBackupCode } from './backup-codes.js'
 import { consumeEmailOtp, sendSignInEmailOtp } from './email-otp.js'
+import { MFA_REQUIRED_MESSAGE } from './state.js'
 import { generateTotpSecret, matchTotpStep, otpAuthUri, secretFromOtpAuthUri } from './totp.js'
 
 const DEFAULT_ISSUER = 'Contember'
@@ -29,7 +31,7 @@ interface MfaState {
   emailOtpEnabledAt: Date | null
 }
 
-async function loadMfa(ctx: DomainContext, db: DbOrTx, personId: string, lock = false): Promise<MfaState> {
+export async function loadMfa(ctx: DomainContext, db: DbOrTx, personId: string, lock = false): Promise<MfaState> {
   const query = db.select({ sealed: personMfa.otpUriEncrypted, activatedAt: personMfa.otpActivatedAt, emailOtpEnabledAt: personMfa.emailOtpEnabledAt })
     .from(personMfa).where(eq(personMfa.personId, personId))
   const [row] = lock ? await query.for('update') : await query
@@ -45,7 +47,7 @@ async function loadMfa(ctx: DomainContext, db: DbOrTx, personId: string, lock = 
  * than the last accepted one. The conditional update makes two concurrent uses of one code
  * race on the row: only one of them moves otp_last_step.
  */
-async function consumeCode(ctx: DomainContext, tx: Tx, personId: string, otpUri: string, code: string): Promise<boolean> {
+export async function consumeCode(ctx: DomainContext, tx: Tx, personId: string, otpUri: string, code: string): Promise<boolean> {
   const step = matchTotpStep(secretFromOtpAuthUri(otpUri), code, ctx.clock())
   if (step === null) return false
   const updated = await tx.update(personMfa)
@@ -67,16 +69,22 @@ export interface PreparedOtp {
 export async function prepareOtp(ctx: DomainContext, actor: Actor, personId: string, label: string | null | undefined): Promise<PreparedOtp> {
   const issuer = label || DEFAULT_ISSUER
   return ctx.db.transaction(async (tx) => {
-    const [row] = await tx.select({ email: person.email, name: person.name }).from(person).where(eq(person.id, personId))
-    if (!row) throw new Error(`person ${personId} vanished`)
-    const otpSecret = generateTotpSecret()
-    const otpUri = otpAuthUri(issuer, row.email || row.name || 'unnamed', otpSecret)
-    const values = { otpUriEncrypted: ctx.encryption.encrypt(otpUri), otpActivatedAt: null, otpLastStep: null, updatedAt: ctx.clock() }
-    await tx.insert(personMfa).values({ personId, ...values })
-      .onConflictDoUpdate({ target: personMfa.personId, set: values })
+    const prepared = await provisionOtp(ctx, tx, personId, issuer)
     await recordAudit(tx, actor, { type: '2fa_prepare', personId, eventData: { issuer } })
-    return { otpUri, otpSecret }
+    return prepared
   })
+}
+
+/** Stores a fresh, not yet active secret for the person (replacing any) inside the caller's transaction. */
+export async function provisionOtp(ctx: DomainContext, tx: DbOrTx, personId: string, issuer = DEFAULT_ISSUER): Promise<PreparedOtp> {
+  const [row] = await tx.select({ email: person.email, name: person.name }).from(person).where(eq(person.id, personId))
+  if (!row) throw new Error(`person ${personId} vanished`)
+  const otpSecret = generateTotpSecret()
+  const otpUri = otpAuthUri(issuer, row.email || row.name || 'unnamed', otpSecret)
+  const values = { otpUriEncrypted: ctx.encryption.encrypt(otpUri), otpActivatedAt: null, otpLastStep: null, updatedAt: ctx.clock() }
+  await tx.insert(personMfa).values({ personId, ...values })
+    .onConflictDoUpdate({ target: personMfa.personId, set: values })
+  return { otpUri, otpSecret }
 }
 
 export type ConfirmOtpCode = 'NOT_PREPARED' | 'INVALID_OTP_TOKEN'
@@ -96,11 +104,19 @@ export async function confirmOtp(ctx: DomainContext, actor: Actor, personId: str
   })
 }
 
-/** Clears a prepared or active secret; nothing prepared → OTP_NOT_ACTIVE (Contember checks the URI only). */
-export async function disableOtp(ctx: DomainContext, actor: Actor, personId: string): Promise<Result<null, 'OTP_NOT_ACTIVE'>> {
+/**
+ * Clears a prepared or active secret; nothing prepared → OTP_NOT_ACTIVE (Contember checks the URI
+ * only). Active TOTP as the person's only factor while an auth policy requires MFA → MFA_REQUIRED.
+ */
+export async function disableOtp(ctx: DomainContext, actor: Actor, personId: string): Promise<Result<null, 'OTP_NOT_ACTIVE' | 'MFA_REQUIRED'>> {
+  const rules = await cachedPolicyRules(ctx.db)
   return ctx.db.transaction(async (tx) => {
     const mfa = await loadMfa(ctx, tx, personId, true)
     if (!mfa.otpUri) return fail('OTP_NOT_ACTIVE', 'OTP is not active, you cannot disable it.')
+    if (mfa.activatedAt && !mfa.emailOtpEnabledAt && (await effectivePolicy(tx, rules, personId)).mfaRequired) {
+      await recordAudit(tx, actor, { type: '2fa_disable', personId, success: false, errorCode: 'MFA_REQUIRED', errorMessage: MFA_REQUIRED_MESSAGE })
+      return fail('MFA_REQUIRED', MFA_REQUIRED_MESSAGE)
+    }
     await tx.update(personMfa)
       .set({ otpUriEncrypted: null, otpActivatedAt: null, otpLastStep: null, updatedAt: ctx.clock() })
       .where(eq(personMfa.personId, personId))
@@ -117,9 +133,13 @@ export interface SecondFactorOptions {
   actor?: Actor
 }
 
+/** What the second-factor check found: no active factor at all, or a factor that was satisfied. */
+export type SecondFactor = 'none' | 'verified'
+
 /**
  * The second factor of a sign-in (password, passwordless), run inside the caller's transaction
- * after the first factor succeeded. Neither TOTP nor e-mail OTP active → ok. A code is checked
+ * after the first factor succeeded. Neither TOTP nor e-mail OTP active → ok('none'), and an auth
+ * policy may still require enrollment (enrollment.ts). A code is checked
  * against TOTP, then against the mailed code; otherwise a backup code is spent. Without either,
  * OTP_REQUIRED, and a person whose factor is e-mail OTP only (no TOTP) is mailed a code. A wrong,
  * stale or used code or backup code → INVALID_OTP_TOKEN. Spent codes and failed attempts persist
@@ -127,18 +147,19 @@ export interface SecondFactorOptions {
  */
 export async function checkSignInOtp(
   ctx: DomainContext, tx: Tx, personId: string, otpToken: string | null | undefined, options: SecondFactorOptions = {},
-): Promise<Result<null, SignInOtpCode>> {
+): Promise<Result<SecondFactor, SignInOtpCode>> {
   const mfa = await loadMfa(ctx, tx, personId, true)
   const totpActive = Boolean(mfa.otpUri && mfa.activatedAt)
   const emailOtpActive = mfa.emailOtpEnabledAt !== null
-  if (!totpActive && !emailOtpActive) return ok(null)
+  if (!totpActive && !emailOtpActive) return ok('none')
+  const verified = ok('verified' as const)
   const invalid = () => fail('INVALID_OTP_TOKEN' as const, SIGN_IN_OTP_MESSAGES.INVALID_OTP_TOKEN)
   if (otpToken) {
-    if (totpActive && await consumeCode(ctx, tx, personId, mfa.otpUri!, otpToken)) return ok(null)
-    if (emailOtpActive && await consumeEmailOtp(ctx, tx, personId, otpToken)) return ok(null)
+    if (totpActive && await consumeCode(ctx, tx, personId, mfa.otpUri!, otpToken)) return verified
+    if (emailOtpActive && await consumeEmailOtp(ctx, tx, personId, otpToken)) return verified
     return invalid()
   }
-  if (options.backupCode) return await useBackupCode(ctx, tx, options.actor, personId, options.backupCode) ? ok(null) : invalid()
+  if (options.backupCode) return await useBackupCode(ctx, tx, options.actor, personId, options.backupCode) ? verified : invalid()
   if (emailOtpActive && !totpActive) await sendSignInEmailOtp(ctx, tx, options.actor, personId)
   return fail('OTP_REQUIRED', SIGN_IN_OTP_MESSAGES.OTP_REQUIRED)
 }

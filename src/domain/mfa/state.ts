@@ -6,6 +6,9 @@ import { and, eq, inArray, isNull } from 'drizzle-orm'
 import type { DbOrTx } from '../../db/client.js'
 import { identity, person, personBackupCode, personMfa } from '../../db/schema.js'
 
+/** disableOtp / disableEmailOtp when the factor is the last one and an auth policy requires MFA. */
+export const MFA_REQUIRED_MESSAGE = 'An auth policy requires two-factor authentication: the last active second factor cannot be disabled.'
+
 export interface MfaFlags {
   totp: boolean
   emailOtp: boolean

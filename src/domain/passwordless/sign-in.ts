@@ -9,7 +9,7 @@ import { and, eq, isNull, sql } from 'drizzle-orm'
 import type { Tx } from '../../db/client.js'
 import { personToken } from '../../db/schema.js'
 import { recordAudit } from '../audit/record.js'
-import { readTenantConfig, type ConfigPolicy } from '../config/tenant-config.js'
+import { cachedTenantConfig, readTenantConfig, type ConfigPolicy } from '../config/tenant-config.js'
 import type { Actor, DomainContext } from '../context.js'
 import { generateToken, sha256Hex } from '../crypto/tokens.js'
 import { fail, ok, type Result } from '../errors.js'
@@ -17,7 +17,9 @@ import { findPersonByEmail } from '../identity/persons.js'
 import { personById, UUID, type PersonRow } from '../identity/queries.js'
 import { sendTemplatedMail } from '../mail/index.js'
 import { checkSignInOtp, type SignInOtpCode } from '../mfa/otp.js'
-import { createSessionKey } from '../sessions/api-keys.js'
+import { enforceMfaPolicy, type EnrollmentCode } from '../mfa/enrollment.js'
+import { cachedPolicyRules, effectivePolicy } from '../auth-policies/effective.js'
+import { createPolicySession } from '../auth-policies/session-terms.js'
 import { preferredMailProject } from './mail-project.js'
 import { publicFlowFailure } from '../abuse/guard.js'
 import { validatePasswordlessToken, type PasswordlessTokenRow, type TokenErrorCode, type ValidationType } from './token.js'
@@ -155,11 +157,16 @@ export interface SignInPasswordlessInput {
   backupCode?: string | null
 }
 
-export type SignInPasswordlessCode = TokenErrorCode | 'PERSON_DISABLED' | SignInOtpCode
+export type SignInPasswordlessCode = TokenErrorCode | 'PERSON_DISABLED' | SignInOtpCode | EnrollmentCode
 
+/**
+ * The person's auth policy applies as to signIn, except that a person without a factor cannot
+ * enroll here (the response has no field for a secret): after the grace, MFA_ENROLLMENT_REQUIRED.
+ */
 export async function signInPasswordless(
   ctx: DomainContext, actor: Actor, input: SignInPasswordlessInput,
 ): Promise<Result<{ token: string, person: PersonRow }, SignInPasswordlessCode>> {
+  const [tenant, rules] = await Promise.all([cachedTenantConfig(ctx.db), cachedPolicyRules(ctx.db)])
   return ctx.db.transaction(async (tx) => {
     const row = await lockToken(tx, input.requestId)
     const failed = async (code: SignInPasswordlessCode, message: string) => {
@@ -180,11 +187,17 @@ export async function signInPasswordless(
     const target = await personById(tx, verdict.value.personId)
     if (!target) throw new Error(`person of token ${verdict.value.id} vanished`)
     if (target.disabledAt) return failed('PERSON_DISABLED', 'Person is disabled')
+    const policy = await effectivePolicy(tx, rules, target.id)
     const second = await checkSignInOtp(ctx, tx, target.id, input.mfaOtp, { backupCode: input.backupCode, actor })
     if (!second.ok) return failed(second.code, second.message)
+    if (second.value === 'none') {
+      const enforced = await enforceMfaPolicy(ctx, tx, target.id, policy, tenant.login, { actor, canEnroll: false })
+      if (!enforced.ok) return failed(enforced.code, enforced.message)
+    }
 
     await tx.update(personToken).set({ usedAt: ctx.clock() }).where(and(eq(personToken.id, verdict.value.id), isNull(personToken.usedAt)))
-    const session = await createSessionKey(ctx, tx, target.identityId, input.expiration, actor)
+    const owner = { personId: target.id, identityId: target.identityId }
+    const session = await createPolicySession(ctx, tx, owner, input.expiration, ctx.config.sessions.defaultExpirationMinutes, policy, actor)
     await recordAudit(tx, actor, {
       type: 'passwordless_login', personId: target.id, personTokenId: verdict.value.id,
       eventData: { validationType: input.validationType, apiKeyId: session.id, expiresAt: session.expiresAt.toISOString() },

@@ -29,6 +29,13 @@ export interface IssuedKey {
   token: string | null
 }
 
+/** Auth-policy limits fixed on a session when it is created (auth-policies/session-terms.ts). */
+export interface SessionLimits {
+  idleTimeoutSeconds?: number | null
+  /** The session never slides past its first expiry. */
+  fixedLifetime?: boolean
+}
+
 /**
  * A session key for the identity. `expirationMinutes` is Contember's `expiration` argument:
  * missing, zero or negative means the configured default; anything above the configured
@@ -37,6 +44,7 @@ export interface IssuedKey {
  */
 export async function createSessionKey(
   ctx: DomainContext, tx: DbOrTx, identityId: string, expirationMinutes: number | null | undefined, client: ClientInfo = {},
+  limits: SessionLimits = {},
 ): Promise<IssuedKey & { token: string, expiresAt: Date }> {
   const requested = expirationMinutes && expirationMinutes > 0
     ? Math.min(expirationMinutes, ctx.config.sessions.maxExpirationMinutes)
@@ -46,6 +54,7 @@ export async function createSessionKey(
   const [row] = await tx.insert(apiKey).values({
     tokenHash: sha256Hex(token), type: 'session', identityId, expiration: requested, expiresAt, createdAt: ctx.clock(),
     createdIp: client.ip ?? null, createdUserAgent: clipUserAgent(client.userAgent),
+    idleTimeoutSeconds: limits.idleTimeoutSeconds ?? null, maxExpiresAt: limits.fixedLifetime ? expiresAt : null,
   }).returning({ id: apiKey.id })
   return { id: row.id, token, expiresAt }
 }

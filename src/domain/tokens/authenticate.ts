@@ -5,12 +5,19 @@
  * is merged with last-use tracking (sessions/tracking.ts), off the request path, at most once a
  * minute. This runs on every /tenant request, so the lookup is a Drizzle prepared query (built
  * once per database, a named statement on the server).
+ *
+ * Auth-policy limits fixed on a session at sign-in are checked here from the same row: a session
+ * unused for its idle timeout is refused like an expired one (and marked expired, off the request
+ * path), and prolongation never passes max_expires_at. Last use is written at most every
+ * lastUseGranularityMs, so the idle check allows that much slack: a session is never refused
+ * before it was really idle for its timeout, and always once idle for timeout + slack.
  */
 import { eq, sql } from 'drizzle-orm'
 import type { Db } from '../../db/client.js'
 import { apiKey, identity, person } from '../../db/schema.js'
 import type { DomainContext } from '../context.js'
 import { sha256Hex } from '../crypto/tokens.js'
+import { expireIdleSession } from './idle-expiry.js'
 
 export interface Authenticated {
   identityId: string
@@ -20,6 +27,8 @@ export interface Authenticated {
   personId: string | null
   /** A session whose expiry should slide: the new expires_at (at least PROLONG_THRESHOLD_MS later). */
   prolongTo?: Date
+  /** The session's auth-policy idle timeout: last-use tracking must keep up with it. */
+  idleTimeoutMs?: number
 }
 
 export type AuthenticationResult =
@@ -29,12 +38,20 @@ export type AuthenticationResult =
 const BEARER = /^Bearer\s+(\w+)$/i
 /** A prolongation that would move expires_at by less than this is skipped (Contember: 60 s). */
 export const PROLONG_THRESHOLD_MS = 60_000
+/** Unchanged client info is written at most this often per key (Contember 2.2: 60 s). */
+export const TRACKING_INTERVAL_MS = 60_000
+
+/** How stale last_used_at may be: a quarter of an idle timeout when that is shorter than the usual interval. */
+export function lastUseGranularityMs(idleTimeoutMs: number | undefined): number {
+  return idleTimeoutMs === undefined ? TRACKING_INTERVAL_MS : Math.min(TRACKING_INTERVAL_MS, Math.floor(idleTimeoutMs / 4))
+}
 
 function buildLookup(db: Db) {
   return db
     .select({
       id: apiKey.id, type: apiKey.type, identityId: apiKey.identityId, expiresAt: apiKey.expiresAt,
       disabledAt: apiKey.disabledAt, expiration: apiKey.expiration, roles: identity.roles, personId: person.id,
+      createdAt: apiKey.createdAt, lastUsedAt: apiKey.lastUsedAt, idleTimeoutSeconds: apiKey.idleTimeoutSeconds, maxExpiresAt: apiKey.maxExpiresAt,
     })
     .from(apiKey)
     .innerJoin(identity, eq(identity.id, apiKey.identityId))
@@ -69,13 +86,23 @@ export async function authenticate(ctx: DomainContext, authorization: string | u
   if (row.expiresAt && row.expiresAt.getTime() <= now.getTime()) {
     return { ok: false, message: `Authorization failure: API key expired at ${row.expiresAt.toISOString()}` }
   }
+  const idleTimeoutMs = row.idleTimeoutSeconds === null ? undefined : row.idleTimeoutSeconds * 1000
+  if (idleTimeoutMs !== undefined) {
+    const lastActive = (row.lastUsedAt ?? row.createdAt).getTime()
+    if (now.getTime() - lastActive >= idleTimeoutMs + lastUseGranularityMs(idleTimeoutMs)) {
+      const expiredAt = new Date(lastActive + idleTimeoutMs)
+      expireIdleSession(ctx, { apiKeyId: row.id, personId: row.personId, lastActive: new Date(lastActive), expiredAt })
+      return { ok: false, message: `Authorization failure: API key expired at ${expiredAt.toISOString()}` }
+    }
+  }
   let prolongTo: Date | undefined
   if (row.type === 'session' && row.expiresAt) {
-    const next = sessionExpiry(ctx, row.expiration, now)
+    let next = sessionExpiry(ctx, row.expiration, now)
+    if (row.maxExpiresAt && next.getTime() > row.maxExpiresAt.getTime()) next = row.maxExpiresAt
     if (next.getTime() - row.expiresAt.getTime() >= PROLONG_THRESHOLD_MS) prolongTo = next
   }
   return {
     ok: true,
-    auth: { identityId: row.identityId, apiKeyId: row.id, apiKeyType: row.type, roles: row.roles, personId: row.personId, prolongTo },
+    auth: { identityId: row.identityId, apiKeyId: row.id, apiKeyType: row.type, roles: row.roles, personId: row.personId, prolongTo, idleTimeoutMs },
   }
 }

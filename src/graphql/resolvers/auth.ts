@@ -17,7 +17,7 @@ export function allow(context: GraphQLContext, action: Action, message: string, 
   requireAccess(rolesAllow(context.auth.roles, action, meta), message)
 }
 
-const sessionResult = (issued: SessionIssued) => ({ token: issued.token, person: issued.person })
+const sessionResult = (issued: SessionIssued) => ({ token: issued.token, person: issued.person, backupCodes: issued.backupCodes ?? null })
 
 interface SignUpArgs { email: string, password?: string | null, passwordHash?: string | null, roles?: string[] | null, name?: string | null, captchaToken?: string | null }
 interface SignInArgs { email: string, password: string, expiration?: number | null, otpToken?: string | null }

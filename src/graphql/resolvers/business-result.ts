@@ -9,7 +9,7 @@ import { UserInputError } from '../errors.js'
 type Outcome = { ok: true } | { ok: false, code: string, message: string, details?: Record<string, unknown> }
 
 /** Failure details that 2.1/2.2 error types expose as fields (where the SDL has them). */
-const ERROR_FIELDS = ['retryAfter', 'weakPasswordReasons'] as const
+const ERROR_FIELDS = ['retryAfter', 'weakPasswordReasons', 'mfaEnrollment'] as const
 
 export interface Payload {
   ok: boolean
