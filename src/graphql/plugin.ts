@@ -3,7 +3,7 @@
  * GraphQL (401 JSON bodies with Contember's messages), "Missing request query", plain-text
  * "Bad Request" for malformed JSON, Contember's status rule and error shapes, CORS as Contember.
  * Mercurius executes (JIT, parse cache, loaders); the route around it is ours so the wire
- * shapes are exact.
+ * shapes are exact. Strings PostgreSQL cannot store: storable-input.ts.
  */
 import { readFileSync } from 'node:fs'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
@@ -17,6 +17,7 @@ import { closeRateLimitStore, reportRateLimitErrors } from '../domain/abuse/rate
 import { ClientInfoResolver } from '../http/client-info.js'
 import { trackApiKeyUse } from '../domain/sessions/tracking.js'
 import { formatErrors, statusFor } from './errors.js'
+import { StorableStringLiterals, unstorableVariableMessage } from './storable-input.js'
 import type { GraphQLContext } from './context.js'
 import { resolvers, loaders } from './resolvers/index.js'
 
@@ -51,6 +52,7 @@ export async function graphqlPlugin(app: FastifyInstance, opts: { ctx: DomainCon
     jit: 1,
     cache: 1024,
     queryDepth: 12,
+    validationRules: [StorableStringLiterals],
     errorFormatter: (execution) => ({ statusCode: 200, response: execution as never }),
   })
 
@@ -69,6 +71,8 @@ export async function graphqlPlugin(app: FastifyInstance, opts: { ctx: DomainCon
 
     const input = readInput(request)
     if (typeof input === 'string') return badRequest(reply, input)
+    const variableError = unstorableVariableMessage(input.variables)
+    if (variableError) return badRequest(reply, variableError)
 
     const source = { socketAddress: request.socket.remoteAddress, headers: request.headers }
     const client = clients.resolve(source, clients.namesEndClient(source) && await apiKeyTrustsForwardedInfo(ctx.db, authentication.auth.apiKeyId))

@@ -4,7 +4,8 @@
  *                    (tenants, install/reset, plans, audit, hostname resolver)
  *   internal config: loopback/allow-listed socket peers -> X-API-Key -> GET /config/traefik
  * Bodies are JSON only (415 otherwise), at most TENANTS_API_BODY_LIMIT bytes (413), and an
- * empty body with Content-Type: application/json is no body, not an error.
+ * empty body with Content-Type: application/json is no body, not an error. No string in
+ * params, query or body may hold what PostgreSQL cannot store (400, guards/storable-text.ts).
  */
 import type { FastifyInstance } from 'fastify'
 import type { DomainContext } from '../domain/context.js'
@@ -17,6 +18,7 @@ import { apiKeyGuard } from './guards/api-key.js'
 import { ipAllowListGuard } from './guards/ip-allow-list.js'
 import { rawBodyReader } from './guards/raw-body.js'
 import { signatureGuard } from './guards/signature.js'
+import { storableTextGuard } from './guards/storable-text.js'
 import { recordRoute } from './route-table.js'
 import { authRoutes } from './routes/auth.js'
 import { planRoutes } from './routes/plans.js'
@@ -70,6 +72,8 @@ export async function restPlugin(app: FastifyInstance, opts: { ctx: DomainContex
       done(new HttpError(400, 'FST_ERR_CTP_INVALID_JSON', 'Body is not valid JSON'), undefined)
     }
   })
+
+  await app.register(storableTextGuard)
 
   await app.register(async (signed) => {
     await signed.register(ipAllowListGuard, { allowList: createAllowList(tenantsApi.ipAllowList), source: 'client' })
