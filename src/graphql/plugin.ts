@@ -3,13 +3,13 @@
  * GraphQL (401 JSON bodies with Contember's messages), "Missing request query", plain-text
  * "Bad Request" for malformed JSON, Contember's status rule and error shapes, CORS as Contember.
  * Mercurius executes (JIT, parse cache, loaders); the route around it is ours so the wire
- * shapes are exact. Strings PostgreSQL cannot store: storable-input.ts.
+ * shapes are exact. Request size limits: limits.ts; strings PostgreSQL cannot store: storable-input.ts.
  */
 import { readFileSync } from 'node:fs'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import cors from '@fastify/cors'
 import mercurius from 'mercurius'
-import type { ExecutionResult, GraphQLError } from 'graphql'
+import { GraphQLError, parse, type ExecutionResult } from 'graphql'
 import type { DomainContext } from '../domain/context.js'
 import { authenticate } from '../domain/tokens/authenticate.js'
 import { apiKeyTrustsForwardedInfo } from '../domain/abuse/forwarded-info.js'
@@ -17,6 +17,7 @@ import { closeRateLimitStore, reportRateLimitErrors } from '../domain/abuse/rate
 import { ClientInfoResolver } from '../http/client-info.js'
 import { trackApiKeyUse } from '../domain/sessions/tracking.js'
 import { formatErrors, statusFor } from './errors.js'
+import { GRAPHQL_LIMITS, operationSizeRule } from './limits.js'
 import { StorableStringLiterals, unstorableVariableMessage } from './storable-input.js'
 import type { GraphQLContext } from './context.js'
 import { resolvers, loaders } from './resolvers/index.js'
@@ -51,8 +52,9 @@ export async function graphqlPlugin(app: FastifyInstance, opts: { ctx: DomainCon
     routes: false,
     jit: 1,
     cache: 1024,
-    queryDepth: 12,
-    validationRules: [StorableStringLiterals],
+    queryDepth: GRAPHQL_LIMITS.maxDepth,
+    validationRules: [operationSizeRule(), StorableStringLiterals],
+    graphql: { parseOptions: { maxTokens: GRAPHQL_LIMITS.maxTokens } },
     errorFormatter: (execution) => ({ statusCode: 200, response: execution as never }),
   })
 
@@ -71,6 +73,8 @@ export async function graphqlPlugin(app: FastifyInstance, opts: { ctx: DomainCon
 
     const input = readInput(request)
     if (typeof input === 'string') return badRequest(reply, input)
+    const documentError = jsonDocumentError(input.query)
+    if (documentError) return reply.code(400).type('application/json').send({ errors: formatErrors([documentError], request.log).errors })
     const variableError = unstorableVariableMessage(input.variables)
     if (variableError) return badRequest(reply, variableError)
 
@@ -104,6 +108,28 @@ export async function graphqlPlugin(app: FastifyInstance, opts: { ctx: DomainCon
     return reply.code(statusFor(result, formatted.unexpected)).send({ errors: formatted.errors, data: result.data ?? null })
   }
   app.route({ method: ['GET', 'POST'], url: '/tenant', handler })
+}
+
+/** JSON text can start so, and GraphQL text never does (a selection set starts with a name). */
+const JSON_START = /^\s*(?:[[\d"-]|\{\s*["}]|(?:true|false|null)\s*$)/
+
+/**
+ * Mercurius runs a `query` that fails to parse but is JSON as a ready-made AST, unchecked by
+ * the parser; a client must send GraphQL text, so such a query gets the parser's syntax error.
+ */
+function jsonDocumentError(query: string): GraphQLError | undefined {
+  if (!JSON_START.test(query)) return undefined
+  try {
+    JSON.parse(query)
+  } catch {
+    return undefined
+  }
+  try {
+    parse(query, { maxTokens: GRAPHQL_LIMITS.maxTokens })
+  } catch (error) {
+    if (error instanceof GraphQLError) return error
+  }
+  return new GraphQLError('Syntax Error: the query must be a GraphQL document.')
 }
 
 function readInput(request: FastifyRequest): { query: string, variables?: Record<string, unknown>, operationName?: string } | string {
