@@ -3,7 +3,7 @@
  * in as dependencies, so tests build it exactly as main.ts does.
  */
 import { randomUUID } from 'node:crypto'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { DestinationStream } from 'pino'
 import type { DomainContext } from './domain/context.js'
 import { createLogger } from './http/logger.js'
@@ -36,7 +36,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: false },
     // One line per request, written on response below (Fastify's default is two).
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
   })
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)
