@@ -28,10 +28,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requestIdHeader: false,
     trustProxy: ctx.config.trustedProxies.length > 0 ? ctx.config.trustedProxies : false,
     bodyLimit: 1024 * 1024,
-    // Slow clients must not hold sockets forever (slow-loris).
+    // Slow clients must not hold sockets forever (slow-loris): the headers within 10 s, the whole
+    // request within 30 s, 60 s of socket silence, 5 s idle keep-alive; Node enforces the first two
+    // on a sweep every 2 s (its default, 30 s, would let a socket outlive them by that much).
+    // Headers above 16 KiB are 431 (Node's default, stated so a --max-http-header-size flag cannot raise it).
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
     keepAliveTimeout: 5_000,
+    http: { headersTimeout: 10_000, connectionsCheckingInterval: 2_000, maxHeaderSize: 16 * 1024 },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: false },

@@ -4,6 +4,8 @@
  * "Bad Request" for malformed JSON, Contember's status rule and error shapes, CORS as Contember.
  * Mercurius executes (JIT, parse cache, loaders); the route around it is ours so the wire
  * shapes are exact. Request size limits: limits.ts; strings PostgreSQL cannot store: storable-input.ts.
+ * Bodies are JSON only: another Content-Type is 415 (Contember's bodyparser would ignore it and
+ * answer "Missing request query").
  */
 import { readFileSync } from 'node:fs'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
@@ -58,9 +60,15 @@ export async function graphqlPlugin(app: FastifyInstance, opts: { ctx: DomainCon
     errorFormatter: (execution) => ({ statusCode: 200, response: execution as never }),
   })
 
+  // Fastify's default text/plain parser would hand the handler a string body.
+  app.removeContentTypeParser('text/plain')
   // Malformed JSON is refused before authentication with a plain-text body, as Contember's bodyparser does.
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.statusCode === 413) return reply.code(413).type('application/json').send({ errors: [{ message: 'Request body is too large' }] })
+    if (error.statusCode === 415) {
+      const message = `Content-Type must be application/json, got "${request.headers['content-type'] ?? ''}"`
+      return reply.code(415).type('application/json').send({ errors: [{ message }] })
+    }
     if (error.statusCode && error.statusCode < 500) return reply.code(400).type('text/plain').send('Bad Request')
     request.log.error({ err: error }, 'tenant request failed')
     return reply.code(500).type('application/json').send({ errors: [{ message: 'Internal error' }] })
