@@ -16,6 +16,8 @@ import { createInterface } from 'node:readline'
 export const OIDC_CLIENT_ID = 'tenant-gateway-test'
 export const OIDC_CLIENT_SECRET = 'oidc-test-client-secret-0123456789abcdef'
 export const OIDC_REDIRECT_URL = 'http://127.0.0.1:5999/idp/callback'
+/** Registered for the main client: where RP-initiated logout may send the browser back to. */
+export const OIDC_POST_LOGOUT_URL = 'http://127.0.0.1:5999/signed-out'
 /** A second client whose ID tokens are HS256, keyed with its client secret. */
 export const OIDC_HS256_CLIENT_ID = 'tenant-gateway-hs256'
 
@@ -47,10 +49,11 @@ export interface OidcProviderHandle {
   close(): Promise<void>
 }
 
-export async function startOidcProvider(): Promise<OidcProviderHandle> {
+/** `rpInitiatedLogout: false` starts a provider without end_session_endpoint (a legacy IdP). */
+export async function startOidcProvider(options: { rpInitiatedLogout?: boolean } = {}): Promise<OidcProviderHandle> {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, OIDC_TEST_PROVIDER: '1' },
+    env: { ...process.env, OIDC_TEST_PROVIDER: '1', OIDC_TEST_LOGOUT: options.rpInitiatedLogout === false ? 'off' : 'on' },
   })
   const stderr: string[] = []
   child.stderr!.on('data', (chunk) => stderr.push(String(chunk)))
@@ -162,6 +165,7 @@ async function serve(): Promise<void> {
       client_id: OIDC_CLIENT_ID,
       client_secret: OIDC_CLIENT_SECRET,
       redirect_uris: [OIDC_REDIRECT_URL],
+      post_logout_redirect_uris: [OIDC_POST_LOGOUT_URL],
       grant_types: ['authorization_code'],
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
@@ -182,7 +186,7 @@ async function serve(): Promise<void> {
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
     scopes: ['openid', 'email', 'profile'],
     pkce: { required: () => true },
-    features: { devInteractions: { enabled: false } },
+    features: { devInteractions: { enabled: false }, rpInitiatedLogout: { enabled: process.env.OIDC_TEST_LOGOUT !== 'off' } },
     interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
     findAccount: (_ctx: unknown, sub: string) => {
       const account = OIDC_ACCOUNTS[sub]

@@ -16,7 +16,7 @@
 import { createPrivateKey } from 'node:crypto'
 import { SignJWT } from 'jose'
 import type { OidcConfiguration } from './configuration.js'
-import { IdpValidationError, initOidcAuth, processOidcResponse, type IdpClaims, type InitResult } from './oidc.js'
+import { IdpValidationError, initOidcAuth, processOidcResponse, type IdpSignIn, type InitResult } from './oidc.js'
 
 /** The client secret's audience: Apple's own issuer, whichever issuer URL is in use. */
 export const APPLE_AUDIENCE = 'https://appleid.apple.com'
@@ -82,9 +82,10 @@ function takeUser(data: unknown): { rest: unknown, user?: AppleUser } {
 
 const fromAppleBoolean = (value: unknown) => (value === 'true' ? true : value === 'false' ? false : value)
 
-export async function processAppleResponse(config: AppleConfiguration, data: unknown, issuer: string): Promise<IdpClaims> {
+export async function processAppleResponse(config: AppleConfiguration, data: unknown, issuer: string): Promise<IdpSignIn> {
   const { rest, user } = takeUser(data)
-  const claims = await processOidcResponse(asOidc(config, issuer, await mintClientSecret(config)), rest)
+  const signIn = await processOidcResponse(asOidc(config, issuer, await mintClientSecret(config)), rest)
+  const { claims } = signIn
   for (const key of ['email_verified', 'is_private_email'] as const) {
     if (claims[key] !== undefined) claims[key] = fromAppleBoolean(claims[key])
   }
@@ -93,5 +94,5 @@ export async function processAppleResponse(config: AppleConfiguration, data: unk
   if (claims.name === undefined && (first || last)) {
     Object.assign(claims, { name: [first, last].filter(Boolean).join(' ') }, first ? { given_name: first } : {}, last ? { family_name: last } : {})
   }
-  return claims
+  return signIn
 }

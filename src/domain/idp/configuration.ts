@@ -31,6 +31,8 @@ const OIDC_OPTIONS: Record<string, FieldKind> = {
   fetchUserInfo: 'boolean',
   returnOIDCResult: 'boolean',
   timeout: 'timeout',
+  /** Where the provider sends the browser after RP-initiated logout (signOut's logoutUrl). */
+  postLogoutRedirectUri: 'url',
 }
 
 interface TypeSpec {
@@ -60,6 +62,7 @@ export interface OidcConfiguration {
   fetchUserInfo?: boolean
   returnOIDCResult?: boolean
   timeout?: number
+  postLogoutRedirectUri?: string
 }
 
 export interface SplitConfiguration {

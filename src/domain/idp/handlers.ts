@@ -9,7 +9,7 @@ import { initAppleAuth, processAppleResponse, type AppleConfiguration } from './
 import type { OidcConfiguration } from './configuration.js'
 import { initFacebookAuth, processFacebookResponse, type FacebookConfiguration } from './facebook.js'
 import type { LoadedProvider } from './manage.js'
-import { initOidcAuth, processOidcResponse, type IdpClaims, type InitResult } from './oidc.js'
+import { initOidcAuth, processOidcResponse, type IdpSignIn, type InitResult } from './oidc.js'
 
 export type IdpEndpoints = Config['idp']
 
@@ -21,10 +21,10 @@ export async function initAuth(provider: LoadedProvider, data: unknown, endpoint
   }
 }
 
-export async function processResponse(provider: LoadedProvider, data: unknown, endpoints: IdpEndpoints): Promise<IdpClaims> {
+export async function processResponse(provider: LoadedProvider, data: unknown, endpoints: IdpEndpoints): Promise<IdpSignIn> {
   switch (provider.type) {
     case 'oidc': return processOidcResponse(provider.configuration as unknown as OidcConfiguration, data)
-    case 'facebook': return processFacebookResponse(provider.configuration as unknown as FacebookConfiguration, data, endpoints)
+    case 'facebook': return { claims: await processFacebookResponse(provider.configuration as unknown as FacebookConfiguration, data, endpoints) }
     case 'apple': return processAppleResponse(provider.configuration as unknown as AppleConfiguration, data, endpoints.appleIssuer)
   }
 }

@@ -25,6 +25,8 @@ export interface Discovery {
   userinfo_endpoint?: string
   token_endpoint_auth_methods_supported?: string[]
   authorization_response_iss_parameter_supported?: boolean
+  /** RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0). */
+  end_session_endpoint?: string
 }
 
 export interface InitResult {
@@ -35,6 +37,12 @@ export interface InitResult {
 
 /** The claims Contember returns as `idpResponse`, with `externalIdentifier` = sub. */
 export type IdpClaims = Record<string, unknown> & { externalIdentifier: string }
+
+export interface IdpSignIn {
+  claims: IdpClaims
+  /** The verified ID token, only when the provider offers RP-initiated logout: signOut sends it back as id_token_hint. */
+  logoutIdToken?: string
+}
 
 const DISCOVERY_TTL_MS = 10 * 60 * 1000
 const discoveries = new Map<string, { at: number, doc: Discovery }>()
@@ -241,7 +249,7 @@ async function fetchUserInfo(config: OidcConfiguration, doc: Discovery, accessTo
  * claim object: every ID-token claim except at_hash/c_hash/nonce, plus externalIdentifier
  * (sub), userinfo when configured, and the raw token response when returnOIDCResult is set.
  */
-export async function processOidcResponse(config: OidcConfiguration, data: unknown, discovery?: Discovery): Promise<IdpClaims> {
+export async function processOidcResponse(config: OidcConfiguration, data: unknown, discovery?: Discovery): Promise<IdpSignIn> {
   const response = readResponseData(data)
   const doc = discovery ?? await discover(config)
   checkCallback(doc, response)
@@ -259,9 +267,12 @@ export async function processOidcResponse(config: OidcConfiguration, data: unkno
   const sub = String(payload.sub)
   const userInfo = config.fetchUserInfo ? await fetchUserInfo(config, doc, tokens.access_token, sub) : {}
   return {
-    externalIdentifier: sub,
-    ...(config.returnOIDCResult ? tokens : {}),
-    ...claims,
-    ...userInfo,
+    claims: {
+      externalIdentifier: sub,
+      ...(config.returnOIDCResult ? tokens : {}),
+      ...claims,
+      ...userInfo,
+    },
+    logoutIdToken: typeof doc.end_session_endpoint === 'string' ? tokens.id_token : undefined,
   }
 }

@@ -11,7 +11,8 @@
  * - an e-mail the provider marks unverified (email_verified: false) is never used to link;
  * - two first sign-ins racing on the same account are decided by the unique indexes and the
  *   loser retries the resolution, instead of failing with an internal error.
- * Both outcomes are audited as `idp_login`.
+ * Both outcomes are audited as `idp_login`. The person's auth policy shapes the session; the ID
+ * token is kept (encrypted) when the provider offers RP-initiated logout, for signOut.
  */
 import { and, eq, inArray } from 'drizzle-orm'
 import type { DbOrTx } from '../../db/client.js'
@@ -21,10 +22,12 @@ import type { Actor, DomainContext } from '../context.js'
 import { fail, ok, type Result } from '../errors.js'
 import { isValidEmail, normalizeEmail } from '../identity/email.js'
 import type { PersonRow } from '../identity/queries.js'
-import { createSessionKey } from '../sessions/api-keys.js'
+import { cachedPolicyRules, effectivePolicy } from '../auth-policies/effective.js'
+import { createPolicySession } from '../auth-policies/session-terms.js'
 import { initAuth, processResponse } from './handlers.js'
+import { rememberIdpSession } from './logout.js'
 import { loadEnabledProvider, type LoadedProvider } from './manage.js'
-import { IdpResponseError, IdpValidationError, type IdpClaims } from './oidc.js'
+import { IdpResponseError, IdpValidationError, type IdpClaims, type IdpSignIn } from './oidc.js'
 
 export interface InitSignInResult {
   authUrl: string
@@ -73,15 +76,17 @@ export async function signInIdp(
   }
   if (!provider) return failed('IDP_VALIDATION_FAILED', `Identity provider ${slug} not found or disabled`)
 
-  let claims: IdpClaims
+  let response: IdpSignIn
   try {
-    claims = await processResponse(provider, data, ctx.config.idp)
+    response = await processResponse(provider, data, ctx.config.idp)
   } catch (error) {
     if (error instanceof IdpResponseError) return failed('INVALID_IDP_RESPONSE', error.message)
     if (error instanceof IdpValidationError) return failed('IDP_VALIDATION_FAILED', error.message)
     throw error
   }
+  const { claims } = response
   const input = typeof claims.email === 'string' ? claims.email : claims.externalIdentifier
+  const rules = await cachedPolicyRules(ctx.db)
 
   for (let attempt = 1; ; attempt++) {
     try {
@@ -90,7 +95,11 @@ export async function signInIdp(
         if (!found) return failed('PERSON_NOT_FOUND', `Person ${input} not found`, { db: tx, input })
         const { created, linked, ...row } = found
         if (row.disabledAt) return failed('PERSON_DISABLED', 'Person is disabled', { db: tx, personId: row.id, input })
-        const session = await createSessionKey(ctx, tx, row.identityId, expiration, actor)
+        // MFA is the provider's business (the 2.2 schema has no MFA error here); the session policy applies.
+        const policy = await effectivePolicy(tx, rules, row.id)
+        const owner = { personId: row.id, identityId: row.identityId }
+        const session = await createPolicySession(ctx, tx, owner, expiration, ctx.config.sessions.defaultExpirationMinutes, policy, actor)
+        if (response.logoutIdToken) await rememberIdpSession(ctx, tx, session.id, provider.id, response.logoutIdToken)
         await recordAudit(tx, actor, {
           type: 'idp_login', personId: row.id, identityProviderId: provider.id, personInputIdentifier: input,
           eventData: { identityProvider: slug, apiKeyId: session.id, expiresAt: session.expiresAt.toISOString(), personCreated: created, linked },

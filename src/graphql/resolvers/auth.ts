@@ -78,7 +78,7 @@ export const authResolvers = {
     async signOut(_: unknown, args: { all?: boolean | null }, context: GraphQLContext) {
       const outcome = await signOut(context.ctx, context.actor, context.auth, args.all === true, () =>
         allow(context, 'person:signOut', 'You are not allowed to sign out'))
-      return payload(outcome)
+      return { ...payload(outcome), logoutUrl: outcome.ok ? outcome.logoutUrl : null }
     },
 
     async createResetPasswordRequest(
