@@ -1,6 +1,6 @@
 /**
- * The only module that knows the database drivers. PostgreSQL through postgres.js when a URL is
- * given, embedded PGlite in a data directory otherwise; both behind one Drizzle type.
+ * The only module that knows the database drivers. PostgreSQL through pg (node-postgres) when a
+ * URL is given, embedded PGlite in a data directory otherwise; both behind one Drizzle type.
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
@@ -31,7 +31,7 @@ export interface OpenOptions {
   dataDir: string
   /** Embedded only: open from a dumped data directory (tests share one initialised template). */
   loadDataDir?: Blob
-  /** Pool size for postgres.js. */
+  /** PostgreSQL only: the pool's maximum number of connections. */
   maxConnections?: number
 }
 
@@ -39,39 +39,10 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
   return options.databaseUrl ? openPostgres(options.databaseUrl, options.maxConnections ?? 10) : openEmbedded(options)
 }
 
-type PostgresClient = import('postgres').Sql
-
 /**
- * Drizzle hands every unnamed query to postgres.js as `unsafe(text, params, { prepare: false })`,
- * and postgres.js then spends an extra round trip describing each parameterised statement before
- * running it. Asking for named prepared statements instead (postgres.js's own default for its
- * tagged queries) makes a lookup one round trip, parsed and planned once per connection; the
- * connection option `prepare` still turns this off for PgBouncer. Transactions and savepoints
- * get the same treatment. Measured in bench/: P1 +50 % on 2 cores.
- */
-function preparedStatements<T extends PostgresClient>(client: T): T {
-  type Fn = (...args: unknown[]) => unknown
-  return new Proxy(client, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver)
-      if (property === 'unsafe') {
-        return (text: string, params?: unknown[], options?: object) => (value as Fn).call(target, text, params, { ...options, prepare: true })
-      }
-      if (property === 'begin' || property === 'savepoint') {
-        return (...args: unknown[]) => {
-          const work = args.pop() as (tx: PostgresClient) => unknown
-          return (value as Fn).call(target, ...args, (tx: PostgresClient) => work(preparedStatements(tx)))
-        }
-      }
-      return value
-    },
-  })
-}
-
-/**
- * `?pgbouncer=true` is our flag, not a connection parameter: postgres.js would send it to the
- * server as a startup parameter, which PgBouncer ("unsupported startup parameter") and
- * PostgreSQL both refuse. It is read here and removed from the URL.
+ * `?pgbouncer=true` is our flag, not a connection parameter: a driver would send it to the server
+ * as a startup parameter, which PgBouncer ("unsupported startup parameter") and PostgreSQL both
+ * refuse. It is read here and removed from the URL.
  */
 export function withoutPoolerFlag(url: string): string {
   const parsed = new URL(url)
@@ -79,29 +50,53 @@ export function withoutPoolerFlag(url: string): string {
   return parsed.toString()
 }
 
+export function throughPooler(url: string): boolean {
+  return new URL(url).searchParams.get('pgbouncer') === 'true'
+}
+
+/**
+ * A pg Client that never names a statement. PgBouncer in transaction mode hands each transaction
+ * to any server connection, where a statement prepared on another one does not exist; an unnamed
+ * statement still goes out as parse/bind/execute in one round trip.
+ */
+function unnamedStatementsClient(Client: typeof import('pg').Client): typeof import('pg').Client {
+  return class UnnamedStatementsClient extends Client {
+    override query(config: any, ...rest: any[]): any {
+      const named = config !== null && typeof config === 'object' && typeof config.submit !== 'function' && config.name
+      return super.query(named ? { ...config, name: undefined } : config, ...rest)
+    }
+  }
+}
+
 async function openPostgres(url: string, max: number): Promise<Database> {
-  const { default: postgres } = await import('postgres')
-  const { drizzle } = await import('drizzle-orm/postgres-js')
-  const client = postgres(withoutPoolerFlag(url), {
+  const { default: pg } = await import('pg')
+  const { drizzle } = await import('drizzle-orm/node-postgres')
+  const pool = new pg.Pool({
+    connectionString: withoutPoolerFlag(url),
     max,
-    onnotice: () => {},
-    connect_timeout: 5,
-    // PgBouncer in transaction mode cannot keep named prepared statements across transactions.
-    prepare: !/[?&]pgbouncer=true/.test(url),
-    connection: { application_name: 'tenant-gateway' },
+    connectionTimeoutMillis: 5000,
+    application_name: 'tenant-gateway',
+    // `.prepare('name')` in the domain becomes a named statement, parsed and planned once per connection.
+    Client: (throughPooler(url) ? unnamedStatementsClient(pg.Client) : pg.Client) as never,
   })
-  const db = drizzle(preparedStatements(client), { schema }) as unknown as Db
+  // A connection that dies while idle in the pool is reported on the pool, one that dies while
+  // checked out (a transaction) on the client; either, unheard, is an 'error' event that ends the
+  // process. Its queries reject with the error and the pool discards it on release.
+  pool.on('error', () => {})
+  pool.on('connect', (client) => client.on('error', () => {}))
+  const db = drizzle(pool, { schema }) as unknown as Db
+  let closing: Promise<void> | undefined
   return {
     db,
     kind: 'postgres',
     async rows<T>(query: SQL, on: DbOrTx = db) {
-      return [...((await on.execute(query)) as unknown as T[])]
+      return ((await on.execute(query)) as unknown as { rows: T[] }).rows
     },
     async ping() {
-      await client`select 1`
+      await pool.query('select 1')
     },
-    async close() {
-      await client.end({ timeout: 5 })
+    close() {
+      return (closing ??= pool.end())
     },
   }
 }

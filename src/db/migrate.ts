@@ -21,22 +21,31 @@ export async function migrate(database: Database, databaseUrl?: string): Promise
     await run(database.db as never, { migrationsFolder })
     return
   }
-  const { default: postgres } = await import('postgres')
+  const { default: pg } = await import('pg')
   const migrations = readMigrationFiles({ migrationsFolder })
-  const client = postgres(withoutPoolerFlag(databaseUrl), { max: 1, onnotice: () => {}, prepare: false })
+  // One connection, unnamed statements only (fine through PgBouncer).
+  const client = new pg.Client({ connectionString: withoutPoolerFlag(databaseUrl), connectionTimeoutMillis: 5000, application_name: 'tenant-gateway' })
+  // A lost connection is also an 'error' event; the query in flight rejects with it.
+  client.on('error', () => {})
+  await client.connect()
   try {
-    await client.begin(async (tx) => {
-      await tx`select pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`
-      await tx.unsafe('create schema if not exists drizzle')
-      await tx.unsafe('create table if not exists drizzle.__drizzle_migrations (id serial primary key, hash text not null, created_at bigint)')
-      const [last] = await tx.unsafe('select created_at from drizzle.__drizzle_migrations order by created_at desc limit 1')
+    await client.query('begin')
+    try {
+      await client.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY])
+      await client.query('create schema if not exists drizzle')
+      await client.query('create table if not exists drizzle.__drizzle_migrations (id serial primary key, hash text not null, created_at bigint)')
+      const { rows: [last] } = await client.query<{ created_at: string }>('select created_at from drizzle.__drizzle_migrations order by created_at desc limit 1')
       for (const migration of migrations) {
         if (last && Number(last.created_at) >= migration.folderMillis) continue
-        for (const statement of migration.sql) if (statement.trim()) await tx.unsafe(statement)
-        await tx.unsafe('insert into drizzle.__drizzle_migrations (hash, created_at) values ($1, $2)', [migration.hash, migration.folderMillis])
+        for (const statement of migration.sql) if (statement.trim()) await client.query(statement)
+        await client.query('insert into drizzle.__drizzle_migrations (hash, created_at) values ($1, $2)', [migration.hash, migration.folderMillis])
       }
-    })
+      await client.query('commit')
+    } catch (error) {
+      await client.query('rollback').catch(() => {})
+      throw error
+    }
   } finally {
-    await client.end({ timeout: 5 })
+    await client.end()
   }
 }

@@ -1,7 +1,7 @@
 /**
- * Recognises PostgreSQL constraint violations whichever driver raised them (postgres.js,
- * PGlite, or Drizzle's wrapper around either), so that unique indexes and foreign keys can
- * decide races and each surface turns them into 409s instead of 500s.
+ * Recognises PostgreSQL constraint violations whichever driver raised them (pg's DatabaseError,
+ * PGlite's, or Drizzle's DrizzleQueryError wrapping either as its cause), so that unique indexes
+ * and foreign keys can decide races and each surface turns them into 409s instead of 500s.
  */
 export interface ConstraintViolation { kind: 'unique' | 'foreign_key', constraint: string }
 
@@ -9,7 +9,7 @@ export function constraintViolation(error: unknown): ConstraintViolation | undef
   for (let e = error as Record<string, unknown> | undefined, depth = 0; e && depth < 4; e = e.cause as Record<string, unknown> | undefined, depth++) {
     const code = e.code
     if (code === '23505' || code === '23503') {
-      const constraint = String(e.constraint_name ?? e.constraint ?? '')
+      const constraint = String(e.constraint ?? '')
       return { kind: code === '23505' ? 'unique' : 'foreign_key', constraint }
     }
   }
