@@ -3,8 +3,9 @@
  * (any key by id, sessions of other people included, as Contember). The plain token is
  * returned once; with `tokenHash` the caller already holds it and none is returned.
  */
-import { sql } from 'drizzle-orm'
-import { identity } from '../../db/schema.js'
+import { and, eq, isNull, sql } from 'drizzle-orm'
+import type { DbOrTx } from '../../db/client.js'
+import { apiKey, identity, person, projectMembership } from '../../db/schema.js'
 import type { Actor, DomainContext } from '../context.js'
 import { recordAudit } from '../audit/record.js'
 import { DomainError, fail } from '../errors.js'
@@ -40,12 +41,25 @@ export async function createGlobalApiKey(
   })
 }
 
+/**
+ * The project of a project API key (createApiKey: a permanent key of an identity without a
+ * person, with memberships in exactly one project), so its audit event is the project's as its
+ * api_key_create is; null for any other key.
+ */
+async function projectOfKey(tx: DbOrTx, apiKeyId: string): Promise<string | null> {
+  const rows = await tx.selectDistinct({ projectId: projectMembership.projectId }).from(apiKey)
+    .innerJoin(projectMembership, eq(projectMembership.identityId, apiKey.identityId))
+    .leftJoin(person, eq(person.identityId, apiKey.identityId))
+    .where(and(eq(apiKey.id, apiKeyId), eq(apiKey.type, 'permanent'), isNull(person.id)))
+  return rows.length === 1 ? rows[0].projectId : null
+}
+
 export async function disableApiKey(ctx: DomainContext, actor: Actor, apiKeyId: string): Promise<{ ok: true } | Failure<'KEY_NOT_FOUND'>> {
   const notFound = fail('KEY_NOT_FOUND', 'API key not found')
   if (!UUID.test(apiKeyId)) return notFound
   return ctx.db.transaction(async (tx) => {
     if (!(await disableKey(tx, apiKeyId, ctx.clock()))) return notFound
-    await recordAudit(tx, actor, { type: 'api_key_disable', eventData: { apiKeyId } })
+    await recordAudit(tx, actor, { type: 'api_key_disable', projectId: await projectOfKey(tx, apiKeyId), eventData: { apiKeyId } })
     return { ok: true as const }
   })
 }
