@@ -40,5 +40,7 @@ export interface Actor {
   apiKeyName?: string
   ip?: string
   userAgent?: string
+  /** The trusted proxy's own address when `ip` came from a forwarding header (2.2: metadata.forwarderIp). */
+  forwarderIp?: string
   requestId?: string
 }

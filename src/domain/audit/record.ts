@@ -1,6 +1,7 @@
 /**
  * Writes one audit event. Called inside the transaction of the action it records, so an action
- * and its audit line commit or roll back together. Never pass a secret in eventData.
+ * and its audit line commit or roll back together. Never pass a secret in eventData. When a
+ * trusted proxy named the client, the proxy's own address goes to metadata.forwarderIp (2.2).
  */
 import type { DbOrTx } from '../../db/client.js'
 import { auditEvent } from '../../db/schema.js'
@@ -41,6 +42,6 @@ export async function recordAudit(db: DbOrTx, actor: Actor | undefined, input: A
     userAgent: actor?.userAgent,
     requestId: actor?.requestId,
     eventData: input.eventData,
-    metadata: input.metadata,
+    metadata: actor?.forwarderIp ? { ...input.metadata, forwarderIp: actor.forwarderIp } : input.metadata,
   })
 }
