@@ -70,12 +70,12 @@ if (process.env.DATABASE_URL) {
     const server = await startTestServer({ env: { DATABASE_URL: created.url } })
     try {
       await assertUp(server.url)
-      await admin.unsafe(`alter database ${name} allow_connections false`)
-      const terminated = await admin`select pg_terminate_backend(pid) as ok from pg_stat_activity where datname = ${name}`
-      assert.ok(terminated.length > 0, 'the server held connections to its database')
+      await admin.query(`alter database ${name} allow_connections false`)
+      const terminated = await admin.query('select pg_terminate_backend(pid) as ok from pg_stat_activity where datname = $1', [name])
+      assert.ok(terminated.rows.length > 0, 'the server held connections to its database')
       await assertDown(server.url)
 
-      await admin.unsafe(`alter database ${name} allow_connections true`)
+      await admin.query(`alter database ${name} allow_connections true`)
       await assertUp(server.url)
       const me = await gql(server.url, ROOT_TOKEN, '{ me { id } }')
       assert.equal(me.status, 200)

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Writable } from 'node:stream'
-import postgres from 'postgres'
+import pg from 'pg'
 import { loadConfig, type Config } from '../../src/config.js'
 import { startRuntime, type Runtime } from '../../src/server.js'
 import { createPostgresDatabase, embeddedTemplate, testEnv } from '../helpers/server.js'
@@ -173,8 +173,8 @@ export async function durableDatabase(kind: 'postgres' | 'embedded' = process.en
 }
 
 /** An administrative connection to the test PostgreSQL server (the database of DATABASE_URL). */
-export function adminConnection(): postgres.Sql {
-  return postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} })
+export function adminConnection(): pg.Pool {
+  return new pg.Pool({ connectionString: process.env.DATABASE_URL!, max: 1 })
 }
 
 export function databaseName(url: string): string {

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, rename
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
-import postgres from 'postgres'
+import pg from 'pg'
 import { loadConfig, type Config } from '../../src/config.js'
 import { openDatabase } from '../../src/db/client.js'
 import { migrate, migrationsFolder } from '../../src/db/migrate.js'
@@ -67,21 +67,28 @@ export function embeddedTemplate(): Promise<Blob> {
   })()
 }
 
+/** One statement on a short-lived connection to the server of DATABASE_URL. */
+async function adminQuery(url: string, text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    await client.query(text)
+  } finally {
+    await client.end()
+  }
+}
+
 /** Creates a fresh, empty database on the server of DATABASE_URL; returns its URL and a dropper. */
 export async function createPostgresDatabase(): Promise<{ url: string, drop(): Promise<void> }> {
   const base = new URL(process.env.DATABASE_URL!)
   const name = `tg_test_${randomBytes(6).toString('hex')}`
-  const admin = postgres(base.toString(), { max: 1, onnotice: () => {} })
-  await admin.unsafe(`create database ${name}`)
-  await admin.end()
+  await adminQuery(base.toString(), `create database ${name}`)
   const url = new URL(base.toString())
   url.pathname = `/${name}`
   return {
     url: url.toString(),
     async drop() {
-      const admin = postgres(base.toString(), { max: 1, onnotice: () => {} })
-      await admin.unsafe(`drop database if exists ${name} with (force)`)
-      await admin.end()
+      await adminQuery(base.toString(), `drop database if exists ${name} with (force)`)
     },
   }
 }

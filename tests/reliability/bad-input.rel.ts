@@ -34,7 +34,7 @@ before(async () => {
   assert.equal((await rest(server.url, 'POST', '/tenants/seed1/install', { username: 'seedadmin', email: 'seed@example.com', password: 'seed-password-1' })).status, 201)
 })
 after(async () => {
-  await sql?.end({ timeout: 1 })
+  await sql?.end()
   await server?.close()
   await cluster?.destroy()
 })

@@ -5,7 +5,7 @@
  */
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { connect, inconsistencies, recordFigures, totalInconsistent, type Sql } from './checks.js'
+import { connect, inconsistencies, recordFigures, rows, totalInconsistent, type Sql } from './checks.js'
 import { graphql, leaksInternals, LOGIN_TOKEN, rest, ROOT_EMAIL, ROOT_PASSWORD, ROOT_TOKEN, serviceVars, shortId } from './env.js'
 import { PgCluster, RedisServer, sleep, startNode, stopNode, waitFor, type NodeProcess } from './infra.js'
 import { cleanFailure, succeeded, WriteLoad, type Outcome } from './load.js'
@@ -18,7 +18,7 @@ const clients: Sql[] = []
 before(async () => { cluster = await PgCluster.create() })
 after(async () => {
   for (const node of nodes) await stopNode(node)
-  for (const client of clients) await client.end({ timeout: 1 })
+  for (const client of clients) await client.end()
   await cluster?.destroy()
 })
 
@@ -46,10 +46,10 @@ async function audit(sql: Sql, outcomes: Outcome[]): Promise<{ lost: number, unc
     if (typeof outcome.status !== 'number') { lost++; continue }
     if (succeeded(outcome)) {
       const [row] = outcome.op === 'tenant'
-        ? await sql`select count(*)::int as n from tenant t join project p on p.id = t.project_id where t.id = ${outcome.key}`
+        ? await rows<{ n: number }>(sql, 'select count(*)::int as n from tenant t join project p on p.id = t.project_id where t.id = $1', [outcome.key])
         : outcome.op === 'install'
-          ? await sql`select count(*)::int as n from project_username u join tenant t on t.project_id = u.project_id where t.id = ${outcome.key}`
-          : await sql`select count(*)::int as n from person p join project_membership m on m.identity_id = p.identity_id where p.email = ${`invitee@${outcome.key}.example.com`}`
+          ? await rows<{ n: number }>(sql, 'select count(*)::int as n from project_username u join tenant t on t.project_id = u.project_id where t.id = $1', [outcome.key])
+          : await rows<{ n: number }>(sql, 'select count(*)::int as n from person p join project_membership m on m.identity_id = p.identity_id where p.email = $1', [`invitee@${outcome.key}.example.com`])
       if (row.n < 1) lost++
     } else if (!cleanFailure(outcome)) {
       unclean.push(outcome)
@@ -132,26 +132,26 @@ test('SIGTERM under load: in-flight requests complete, new connections are refus
   for (const id of ids) assert.equal((await rest(node.url, 'POST', '/tenants', { id, hostname: `${id}.example.com`, is_enabled: true })).status, 201)
   // Hold the tenant rows locked, so that every install is provably inside the server (waiting in
   // its transaction, or for a pool connection) when the signal arrives.
-  const holder = await sql.reserve()
-  await holder`begin`
-  await holder`select id from tenant where id in ${sql(ids)} for update`
+  const holder = await sql.connect()
+  await holder.query('begin')
+  await holder.query('select id from tenant where id = any($1) for update', [ids])
   const inFlight = ids.map((id) => rest(node.url, 'POST', `/tenants/${id}/install`, { username: `adm_${id.slice(1, 9)}`, email: `a@${id}.example.com`, password: 'install-pass-1' })
     .then((r) => r.status, (e: Error) => `error ${e.message}`))
   await waitFor('the installs to wait on the locked rows', async () => {
-    const [{ n }] = await sql`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`
+    const [{ n }] = await rows<{ n: number }>(sql, "select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()")
     return n >= Math.min(ids.length, 10)
   }, 20_000, 20)
   const signalledAt = Date.now()
   node.kill('SIGTERM')
   await waitFor('the server to start shutting down', async () => node.output().includes('shutting down'), 10_000, 5)
   const late = await rest(node.url, 'GET', '/tenants').then((r) => `status ${r.status}`, (e: NodeJS.ErrnoException) => e.code)
-  await holder`commit`
+  await holder.query('commit')
   holder.release()
   const { code } = await node.exited
   const exitMs = Date.now() - signalledAt
   const statuses = await Promise.all(inFlight)
   const refused = await rest(node.url, 'GET', '/tenants').then((r) => `status ${r.status}`, (e: NodeJS.ErrnoException) => e.code)
-  const [installed] = await sql`select count(*)::int as n from project_username`
+  const [installed] = await rows<{ n: number }>(sql, 'select count(*)::int as n from project_username')
   const lost = statuses.filter((s) => s !== 201).length
   recordFigures({
     part: 'faults: SIGTERM under load', inputs: ids.length * 2 + 1, faultsInjected: 1, faultsSurvived: code === 0 && lost === 0 ? 1 : 0,

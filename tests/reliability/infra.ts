@@ -10,7 +10,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import postgres from 'postgres'
+import pg from 'pg'
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const isRoot = process.getuid?.() === 0
@@ -107,9 +107,10 @@ export class PgCluster {
   }
 
   async createDatabase(name: string): Promise<string> {
-    const admin = postgres(this.url(), { max: 1, onnotice: () => {} })
+    const admin = new pg.Client({ connectionString: this.url() })
+    await admin.connect()
     try {
-      await admin.unsafe(`create database "${name}"`)
+      await admin.query(`create database "${name}"`)
     } finally {
       await admin.end()
     }

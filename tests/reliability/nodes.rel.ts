@@ -8,7 +8,7 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { rawRequest } from '../helpers/http.js'
-import { connect, inconsistencies, recordFigures, totalInconsistent, type Sql } from './checks.js'
+import { connect, inconsistencies, recordFigures, rows, totalInconsistent, type Sql } from './checks.js'
 import { API_KEY, graphql, LOGIN_TOKEN, PREFIX, rest, ROOT_TOKEN, serviceVars } from './env.js'
 import { PgBouncer, PgCluster, RedisServer, startNode, stopNode, waitFor, type NodeProcess } from './infra.js'
 
@@ -29,7 +29,7 @@ before(async () => {
 })
 after(async () => {
   for (const node of nodes) await stopNode(node)
-  await sql?.end({ timeout: 1 })
+  await sql?.end()
   await redis?.stop()
   await bouncer?.destroy()
   await cluster?.destroy()
@@ -39,10 +39,10 @@ test('three nodes start together through PgBouncer (transaction pooling): migrat
   const vars = serviceVars({ DATABASE_URL: bouncer.url('nodes', '?pgbouncer=true'), REDIS_URL: redis.url })
   nodes = await Promise.all([0, 1, 2].map(() => startNode(vars)))
   for (const node of nodes) assert.equal((await rawRequest(`${node.url}/health/ready`)).status, 200)
-  const [{ n }] = await sql`select count(*)::int as n from drizzle.__drizzle_migrations`
-  const [{ files }] = await sql`select count(distinct hash)::int as files from drizzle.__drizzle_migrations`
+  const [{ n }] = await rows<{ n: number }>(sql, 'select count(*)::int as n from drizzle.__drizzle_migrations')
+  const [{ files }] = await rows<{ files: number }>(sql, 'select count(distinct hash)::int as files from drizzle.__drizzle_migrations')
   assert.equal(n, files, 'no migration recorded twice')
-  const [{ locks }] = await sql`select count(*)::int as locks from pg_locks where locktype = 'advisory'`
+  const [{ locks }] = await rows<{ locks: number }>(sql, "select count(*)::int as locks from pg_locks where locktype = 'advisory'")
   assert.equal(locks, 0, 'no advisory lock left behind on a pooled server connection')
   recordFigures({ part: 'nodes: start together', inputs: 3, notes: [`${n} migrations recorded once each; 0 advisory locks left`] })
 })

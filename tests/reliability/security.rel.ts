@@ -13,7 +13,7 @@ import { rawRequest, type HttpResponse } from '../helpers/http.js'
 import { startTestServer, type TestServer } from '../helpers/server.js'
 import { hmacHex, KEY_SECRET, nowSeconds, restEnv, strongHeader } from '../rest/client.js'
 import { restRouteTable } from '../../src/rest/route-table.js'
-import { connect, digest, digestDiff, securityCounter, type Sql } from './checks.js'
+import { connect, digest, digestDiff, rows, securityCounter, type Sql } from './checks.js'
 import { API_KEY, graphql, LOGIN_TOKEN, PREFIX, REQUEST_SECRET, rest, ROOT_PASSWORD, ROOT_TOKEN, serviceVars, TEST_ENCRYPTION_KEY } from './env.js'
 import { document, operations, variablesFor } from './graphql-ops.js'
 import { PgCluster, startNode, stopNode, waitFor } from './infra.js'
@@ -40,7 +40,7 @@ before(async () => {
 })
 after(async () => {
   cases.record()
-  await sql?.end({ timeout: 1 })
+  await sql?.end()
   await server?.close()
   await cluster?.destroy()
 })
@@ -136,9 +136,9 @@ test('tokens: at least 128 bits of entropy, unique, and stored only hashed', asy
     assert.equal(new Set(tokens).size, tokens.length)
   })
   await cases.run(async () => {
-    const rows = await sql`select token_hash from api_key`
-    for (const token of tokens) assert.ok(!rows.some((r) => r.token_hash === token), 'no token stored in plain')
-    for (const row of rows) assert.match(row.token_hash, /^[a-f0-9]{64}$/)
+    const stored = await rows<{ token_hash: string }>(sql, 'select token_hash from api_key')
+    for (const token of tokens) assert.ok(!stored.some((r) => r.token_hash === token), 'no token stored in plain')
+    for (const row of stored) assert.match(row.token_hash, /^[a-f0-9]{64}$/)
   })
 })
 
@@ -181,7 +181,7 @@ test('SQL and header injection in string inputs: refused or stored as data, neve
       const got = await rest(server.url, 'GET', `/tenants/${encodeURIComponent(payload)}`)
       assert.ok(got.status === 404 || got.status === 400, got.text)
     }
-    const [{ n }] = await sql`select count(*)::int as n from tenant`
+    const [{ n }] = await rows<{ n: number }>(sql, 'select count(*)::int as n from tenant')
     assert.ok(n >= 1, 'the tenant table is still there')
     const echoed = await rawRequest(`${server.url}/health/live`, { headers: { 'x-request-id': 'abc%0d%0aX-Injected:%201' } })
     assert.notEqual(echoed.headers.get('x-request-id'), 'abc%0d%0aX-Injected:%201', 'a request id outside [\\w.-] is replaced')
@@ -238,7 +238,7 @@ test('authorization matrix: every GraphQL operation and REST route refuses the c
   const ops = operations()
   await cases.run(() => assert.deepEqual(ops.map((op) => op.field.name).filter((name) => !(name in ACCESS)), [], 'operations without an ACCESS entry'))
   const person = await signUpAndIn('plain.person@example.com')
-  const [root] = await sql`select p.id from person p where p.email = 'root@example.com'`
+  const [root] = await rows<{ id: string }>(sql, "select p.id from person p where p.email = 'root@example.com'")
   const failures: string[] = []
   for (const op of ops) {
     const query = document(op)
