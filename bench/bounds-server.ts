@@ -1,8 +1,9 @@
 /**
  * The bounds, served by a bare Fastify (no logger, no plugins) in its own process:
  *   P0  GET /p0          a small JSON, nothing else
- *   P1  GET /p1          one primary-key select through our driver and pool (src/db/client.ts)
- *       GET /p1-raw      the same select through postgres.js directly (no Drizzle), same pool size
+ *   P1  GET /p1          one primary-key select through our driver and pool (src/db/client.ts: pg)
+ *       GET /p1-raw      the same select through postgres.js directly, same pool size: the driver we
+ *                        left, kept as the comparison (the only use of the `postgres` devDependency)
  *       GET /p1-pg       the same select through node-postgres (pg) with a named prepared statement
  *       GET /p1-drizzle  the same select built by Drizzle's query builder per request
  *  and, on a second port, P0 with our request logger at info (to /dev/null): what logging costs.

@@ -1,17 +1,17 @@
 /**
- * Diagnosis (`npx tsx bench/driver-decay.ts`): P1 through our pool, raw postgres.js and pg, six
- * rounds of 3 s each against one long-lived bound server. postgres.js 3.4.9 loses throughput
+ * Diagnosis (`npx tsx bench/driver-decay.ts`): P1 through our pool (pg via Drizzle), raw postgres.js
+ * and raw pg, six rounds of 3 s each against one long-lived bound server. postgres.js 3.4.9 loses throughput
  * round after round (its pool Queue only resets when fully drained: under steady load `shift`
  * leaves holes and `remove` scans them with indexOf), pg stays level. Prints rps per round and RSS.
  */
-import postgres from 'postgres'
+import pg from 'pg'
 import { openDatabase } from '../src/db/client.js'
 import { migrate } from '../src/db/migrate.js'
 import { createBenchDatabase, seedPersons, analyze } from './seed.js'
 import { startChild } from './lib/ipc.js'
 const database = await createBenchDatabase('postgres://postgres@127.0.0.1:5432/postgres')
 const db = await openDatabase({ databaseUrl: database.url, dataDir: 'unused', maxConnections: 1 }); await migrate(db, database.url); await db.close()
-const sql = postgres(database.url, { max: 2, onnotice: () => {} })
+const sql = new pg.Pool({ connectionString: database.url, max: 2 })
 await seedPersons(sql, 1, 1000, 'x', 0); await analyze(sql)
 const load = (await startChild('load.ts')).child
 const bounds = await startChild<{ url: string }>('bounds-server.ts', { env: { DATABASE_URL: database.url } })

@@ -12,7 +12,7 @@
 import { writeFileSync } from 'node:fs'
 import { availableParallelism, loadavg } from 'node:os'
 import { execSync } from 'node:child_process'
-import postgres from 'postgres'
+import pg from 'pg'
 import { openDatabase } from '../src/db/client.js'
 import { migrate } from '../src/db/migrate.js'
 import { createPasswordHasher } from '../src/domain/crypto/passwords.js'
@@ -231,10 +231,11 @@ const range = (n: number, f: (i: number) => string) => Array.from({ length: n },
 async function boundRows(url: string): Promise<void> {
   const p0 = measured('P0', 'P0 bare Fastify, small JSON', await drive(boundServers.url, { kind: 'static', method: 'GET', path: '/p0' })).rps!
   boundSamples.P0.push(p0)
-  const p1Mean = measured('P1', 'P1 Fastify + 1 PK select (postgres.js, our pool)', await drive(boundServers.url, { kind: 'static', method: 'GET', path: '/p1' })).rps!
+  const p1Mean = measured('P1', 'P1 Fastify + 1 PK select (pg, our pool)', await drive(boundServers.url, { kind: 'static', method: 'GET', path: '/p1' })).rps!
   boundSamples.P1.push(p1Mean)
   // Driver choice: alternate the drivers a few times, so that drift of the machine hits all alike.
-  // "raw" is postgres.js without Drizzle: it separates the driver from the layer above it.
+  // "raw" is postgres.js (no Drizzle), the driver we left, kept as the comparison (bench/README.md, Driver);
+  // "pg" is node-postgres without Drizzle: it separates the driver from the layer above it.
   const routes = { ours: '/p1', raw: '/p1-raw', pg: '/p1-pg' } as const
   const rounds: Record<keyof typeof routes, number>[] = []
   const last: Partial<Record<keyof typeof routes, LoadResult>> = {}
@@ -249,8 +250,8 @@ async function boundRows(url: string): Promise<void> {
   const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]
   const ours = median(rounds.map((r) => r.ours))
   const history = rounds.map((r) => `${r.ours.toFixed(0)}/${r.raw.toFixed(0)}/${r.pg.toFixed(0)}`).join(', ')
-  info(measured('P1-raw', 'P1 via postgres.js directly (no Drizzle)', { ...last.raw!, rps: median(rounds.map((r) => r.raw)) }, { name: 'P1 (alternated)', rps: ours, factor: 1 }), 'driver choice')
-  info(measured('P1-pg', 'P1 via pg (node-postgres, named prepared)', { ...last.pg!, rps: median(rounds.map((r) => r.pg)) }, { name: 'P1 (alternated)', rps: ours, factor: 1 }), 'driver choice')
+  info(measured('P1-raw', 'P1 via postgres.js directly (comparison)', { ...last.raw!, rps: median(rounds.map((r) => r.raw)) }, { name: 'P1 (alternated)', rps: ours, factor: 1 }), 'driver choice')
+  info(measured('P1-pg', 'P1 via pg directly (named prepared)', { ...last.pg!, rps: median(rounds.map((r) => r.pg)) }, { name: 'P1 (alternated)', rps: ours, factor: 1 }), 'driver choice')
     .note = `medians of 3 alternated rounds, ours/raw postgres.js/pg: ${history}`
   info(measured('P1-drizzle', 'P1 via Drizzle query builder per request', await drive(boundServers.url, { kind: 'static', method: 'GET', path: '/p1-drizzle' }), { name: 'P1', rps: p1Mean, factor: 1 }), 'info')
   info(measured('P0-logged', 'P0 with our pino logger at info', await drive(boundServers.loggedUrl, { kind: 'static', method: 'GET', path: '/p0' }), { name: 'P0', rps: p0, factor: 1 }), 'info')
@@ -279,7 +280,7 @@ async function main(): Promise<void> {
   ensurePostgres()
   const database = await createBenchDatabase(ADMIN_URL)
   log(`database ${database.name}`)
-  const sql = postgres(database.url, { max: 2, onnotice: () => {} })
+  const sql = new pg.Pool({ connectionString: database.url, max: 2 })
   const children: Child[] = []
   try {
     await timed('migrate', async () => {
