@@ -1,7 +1,8 @@
 /**
  * The bounds, served by a bare Fastify (no logger, no plugins) in its own process:
  *   P0  GET /p0          a small JSON, nothing else
- *   P1  GET /p1          one primary-key select through our driver and pool (src/db/client.ts: pg)
+ *   P1  GET /p1          one primary-key select through our driver and pool (src/db/client.ts: pg),
+ *                        as the hot paths issue it: a Drizzle query prepared once under a name
  *       GET /p1-raw      the same select through postgres.js directly, same pool size: the driver we
  *                        left, kept as the comparison (the only use of the `postgres` devDependency)
  *       GET /p1-pg       the same select through node-postgres (pg) with a named prepared statement
@@ -32,8 +33,10 @@ const nextId = () => ids[n++ % ids.length]
 
 const app = Fastify({ logger: false })
 app.get('/p0', async () => ({ hello: 'world' }))
+const p1 = database.db.select({ id: identity.id, roles: identity.roles }).from(identity)
+  .where(eq(identity.id, sql.placeholder('id'))).prepare('bench_p1')
 app.get('/p1', async () => {
-  const [row] = await database.rows<{ id: string, roles: string[] }>(sql`select id, roles from identity where id = ${nextId()}`)
+  const [row] = await p1.execute({ id: nextId() })
   return row
 })
 app.get('/p1-raw', async () => {
