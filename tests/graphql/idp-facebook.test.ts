@@ -14,32 +14,15 @@ import {
   FACEBOOK_APP_ID, FACEBOOK_APP_SECRET, FACEBOOK_REDIRECT_URL, signRequest, startFacebookPeer, type FacebookPeer,
 } from '../helpers/facebook-graph.js'
 import { gql } from '../helpers/http.js'
+import { ADD_IDP as ADD, INIT_SIGN_IN_IDP as INIT, SIGN_IN_IDP as SIGN_IN, callMutation } from '../helpers/idp.js'
 import { LOGIN_TOKEN, ROOT_TOKEN, startTestServer, testEnv, type TestServer } from '../helpers/server.js'
 
-const INIT = `mutation($identityProvider: String!, $data: Json) {
-  mutation: initSignInIDP(identityProvider: $identityProvider, data: $data) {
-    ok error { code developerMessage } result { authUrl sessionData }
-  }
-}`
-const SIGN_IN = `mutation($identityProvider: String!, $data: Json, $expiration: Int) {
-  mutation: signInIDP(identityProvider: $identityProvider, data: $data, expiration: $expiration) {
-    ok error { code developerMessage } result { token idpResponse person { id email name } }
-  }
-}`
-const ADD = `mutation($identityProvider: String!, $type: String!, $configuration: Json!, $options: IDPOptions) {
-  mutation: addIDP(identityProvider: $identityProvider, type: $type, configuration: $configuration, options: $options) { ok error { code developerMessage } }
-}`
 
 let server: TestServer
 let peer: FacebookPeer
 const issuedAccessTokens: string[] = []
 
-async function call(query: string, variables: Record<string, unknown>, token = LOGIN_TOKEN) {
-  const response = await gql(server.url, token, query, variables)
-  assert.equal(response.status, 200, response.text)
-  assert.equal(response.body.errors, undefined, response.text)
-  return response.body.data.mutation
-}
+const call = (query: string, variables: Record<string, unknown>, token = LOGIN_TOKEN) => callMutation(server.url, query, variables, token)
 
 async function addProvider(slug: string, options: Record<string, boolean> = {}, extra: Record<string, unknown> = {}) {
   const configuration = { clientId: FACEBOOK_APP_ID, clientSecret: FACEBOOK_APP_SECRET, ...extra }

@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { sql } from 'drizzle-orm'
 import { gql } from '../helpers/http.js'
+import { ADD_IDP as ADD, callMutation } from '../helpers/idp.js'
 import { LOGIN_TOKEN, ROOT_TOKEN, startTestServer, type TestServer } from '../helpers/server.js'
 import {
   Browser, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, OIDC_HS256_CLIENT_ID, OIDC_REDIRECT_URL, startOidcProvider, type OidcProviderHandle,
@@ -71,19 +72,11 @@ const SIGN_IN = `mutation(
 		}
 	}
 }`
-const ADD = `mutation($identityProvider: String!, $type: String!, $configuration: Json!, $options: IDPOptions) {
-  mutation: addIDP(identityProvider: $identityProvider, type: $type, configuration: $configuration, options: $options) { ok error { code developerMessage } }
-}`
 
 let server: TestServer
 let provider: OidcProviderHandle
 
-async function call(query: string, variables: Record<string, unknown>, token = LOGIN_TOKEN) {
-  const response = await gql(server.url, token, query, variables)
-  assert.equal(response.status, 200, response.text)
-  assert.equal(response.body.errors, undefined, response.text)
-  return response.body.data.mutation
-}
+const call = (query: string, variables: Record<string, unknown>, token = LOGIN_TOKEN) => callMutation(server.url, query, variables, token)
 
 async function addProvider(slug: string, options: Record<string, boolean> = {}, extra: Record<string, unknown> = {}) {
   const configuration = { url: provider.issuer, clientId: OIDC_CLIENT_ID, clientSecret: OIDC_CLIENT_SECRET, scope: 'openid email profile', ...extra }
