@@ -99,6 +99,7 @@ export async function graphqlPlugin(app: FastifyInstance, opts: { ctx: DomainCon
         personId: authentication.auth.personId ?? undefined,
         ip: client.ip,
         userAgent: client.userAgent,
+        forwarderIp: client.forwarded && client.peerIp !== client.ip ? client.peerIp : undefined,
         requestId: String(request.id),
       },
     }

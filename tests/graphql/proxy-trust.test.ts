@@ -29,9 +29,9 @@ async function seenAs(peer: string, headers: Record<string, string>, token = LOG
     body: JSON.stringify({ query: SIGN_IN, variables: { email } }),
   })
   assert.equal(response.status, 200, response.text)
-  const [event] = await db.runtime.database.rows<{ ip_address: string, user_agent: string }>(
-    sql`select ip_address, user_agent from audit_event where type = 'login' and person_input_identifier = ${email}`)
-  return { ip: event.ip_address, userAgent: event.user_agent, body: response.body }
+  const [event] = await db.runtime.database.rows<{ ip_address: string, user_agent: string, forwarder_ip: string | null }>(
+    sql`select ip_address, user_agent, metadata->>'forwarderIp' as forwarder_ip from audit_event where type = 'login' and person_input_identifier = ${email}`)
+  return { ip: event.ip_address, userAgent: event.user_agent, forwarderIp: event.forwarder_ip, body: response.body }
 }
 
 test('an untrusted peer is the client, whatever X-Forwarded-For says', async () => {
@@ -49,6 +49,12 @@ test('a trusted peer: the rightmost address that is not a trusted proxy', async 
   assert.equal((await seenAs(TRUSTED_PEER, { 'x-forwarded-for': '1.2.3.4, 198.51.100.7, 10.1.2.3' })).ip, '198.51.100.7', 'a client-supplied left part is ignored')
   assert.equal((await seenAs(TRUSTED_PEER, { 'x-forwarded-for': 'garbage, 10.1.2.3' })).ip, '10.1.2.3')
   assert.equal((await seenAs(TRUSTED_PEER, {})).ip, TRUSTED_PEER)
+})
+
+test('the audit log keeps the trusted proxy that named the client as metadata.forwarderIp', async () => {
+  assert.equal((await seenAs(TRUSTED_PEER, { 'x-forwarded-for': '198.51.100.8' })).forwarderIp, TRUSTED_PEER)
+  assert.equal((await seenAs(TRUSTED_PEER, {})).forwarderIp, null, 'no forwarder when the peer is the client')
+  assert.equal((await seenAs(UNTRUSTED_PEER, { 'x-forwarded-for': '198.51.100.8' })).forwarderIp, null, 'an untrusted peer forwards nothing')
 })
 
 test('X-Contember-Client-IP / -User-Agent: only from a trusted peer for a key with trust_forwarded_info', async () => {
