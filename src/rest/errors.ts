@@ -5,6 +5,7 @@
  */
 import { STATUS_CODES } from 'node:http'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { isDatabaseUnavailable } from '../db/unavailable.js'
 import { DomainError, type DomainErrorKind } from '../domain/errors.js'
 
 const STATUS_BY_KIND: Record<DomainErrorKind, number> = {
@@ -51,6 +52,10 @@ export function restErrorHandler(error: FastifyError | DomainError | HttpError, 
       return reply.code(415).send(errorBody(415, fastifyError.code, `Content-Type must be application/json when a body is sent, got "${request.headers['content-type'] ?? ''}"`))
     }
     return reply.code(status).send(errorBody(status, fastifyError.code ?? 'ERR_BAD_REQUEST', fastifyError.message))
+  }
+  if (isDatabaseUnavailable(error)) {
+    request.log.warn({ err: error }, 'tenants API request failed: database unavailable')
+    return reply.code(503).header('retry-after', '5').send(errorBody(503, 'DATABASE_UNAVAILABLE', 'The database is unavailable; retry shortly'))
   }
   request.log.error({ err: error }, 'tenants API request failed')
   return reply.code(500).send(errorBody(500, 'INTERNAL_ERROR', 'Internal Server Error'))

@@ -9,6 +9,7 @@ import { createServer, connect, type AddressInfo, type Server, type Socket } fro
 import { request, gql } from '../helpers/http.js'
 import { createPostgresDatabase, ROOT_TOKEN, startTestServer } from '../helpers/server.js'
 import { adminConnection, databaseName, durableDatabase } from './support.js'
+import { call, restEnv } from '../rest/client.js'
 
 async function ready(url: string) {
   return request(`${url}/health/ready`)
@@ -93,13 +94,19 @@ if (process.env.DATABASE_URL) {
     const port = await relay.open()
     const viaRelay = new URL(created.url)
     viaRelay.port = String(port)
-    const server = await startTestServer({ env: { DATABASE_URL: viaRelay.toString() } })
+    const server = await startTestServer({ env: restEnv({ DATABASE_URL: viaRelay.toString() }) })
     try {
       await assertUp(server.url)
       await relay.close()
       await assertDown(server.url)
+      // A request that needs the database says so: 503 with Retry-After, not an internal error.
+      const create = await call(server, 'POST', 'tenants', { body: { id: 'while-down', hostname: 'while-down.example.com', is_enabled: true } })
+      assert.equal(create.status, 503, create.text)
+      assert.equal(create.body.code, 'DATABASE_UNAVAILABLE')
+      assert.equal(create.headers.get('retry-after'), '5')
       await relay.open(port)
       await assertUp(server.url)
+      assert.equal((await call(server, 'POST', 'tenants', { body: { id: 'while-down', hostname: 'while-down.example.com', is_enabled: true } })).status, 201)
     } finally {
       await server.close()
       await relay.close()
