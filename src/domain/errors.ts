@@ -20,3 +20,6 @@ export class DomainError extends Error {
     this.name = 'DomainError'
   }
 }
+
+/** Database-unreachable errors, for the surfaces to answer 503 (classified in db/, which knows the driver). */
+export { isDatabaseUnavailable } from '../db/unavailable.js'

@@ -5,8 +5,7 @@
  */
 import { STATUS_CODES } from 'node:http'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { isDatabaseUnavailable } from '../db/unavailable.js'
-import { DomainError, type DomainErrorKind } from '../domain/errors.js'
+import { DomainError, isDatabaseUnavailable, type DomainErrorKind } from '../domain/errors.js'
 
 const STATUS_BY_KIND: Record<DomainErrorKind, number> = {
   not_found: 404, conflict: 409, invalid_input: 400, forbidden: 403, unauthorized: 401, limit_exceeded: 409,

@@ -6,13 +6,13 @@
  * disabling the last factor, passwordless and createSessionToken. The server's clock is moved
  * by the test; TOTP codes come from otplib at that clock.
  */
-import { after, afterEach, before, test } from 'node:test'
+import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { authenticator } from 'otplib'
 import { gql } from '../helpers/http.js'
 import { LOGIN_TOKEN, ROOT_TOKEN, startTestServer, type TestServer } from '../helpers/server.js'
 import { createPerson, signInToken, type TestPerson } from '../helpers/accounts.js'
-import { createPolicy, deletePolicy, MINUTE, movableClock, uniqueRole } from '../helpers/auth-policies.js'
+import { MINUTE, trackedPolicies, movableClock, uniqueRole } from '../helpers/auth-policies.js'
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp.js'
 
 const time = movableClock()
@@ -30,15 +30,7 @@ after(async () => {
   await sink.close()
 })
 
-const policies: string[] = []
-afterEach(async () => {
-  while (policies.length) await deletePolicy(server.url, policies.pop()!)
-})
-const policy = async (definition: Record<string, unknown>) => {
-  const id = await createPolicy(server.url, definition)
-  policies.push(id)
-  return id
-}
+const { create: policy, remove: removePolicy } = trackedPolicies(() => server.url)
 
 const SIGN_IN = `mutation($email: String!, $password: String!, $otpToken: String, $backupCode: String) {
   signIn(email: $email, password: $password, otpToken: $otpToken, backupCode: $backupCode) {
@@ -191,13 +183,13 @@ test('a person with a factor goes through OTP_REQUIRED as before; disabling the 
   assert.deepEqual(await disable(), { ok: true, error: null }, 'TOTP may go while e-mail OTP stays')
   assert.deepEqual(await disableEmail(), { ok: false, error: { code: 'MFA_REQUIRED' } })
 
-  await deletePolicy(server.url, policies.splice(policies.indexOf(policyId), 1)[0])
+  await removePolicy(policyId)
   assert.deepEqual(await disableEmail(), { ok: true, error: null }, 'without the policy the last factor may go')
 })
 
 test('passwordless: MFA_ENROLLMENT_REQUIRED without a secret, the link stays usable; createSessionToken is not held back', async () => {
   const role = uniqueRole('pwless')
-  await policy({ scope: 'global', roles: [role], mfaRequired: true })
+  const policyId = await policy({ scope: 'global', roles: [role], mfaRequired: true })
   assert.equal((await gql(server.url, ROOT_TOKEN, CONFIGURE, { config: { passwordless: { enabled: 'always', url: 'https://app.example.com/in' } } })).body.data.configure.ok, true)
   const dave = await createPerson(server.url, { roles: [role] })
   const init = await gql(server.url, LOGIN_TOKEN, 'mutation($email: String!) { initSignInPasswordless(email: $email) { ok result { requestId } } }', { email: dave.email })
@@ -216,6 +208,6 @@ test('passwordless: MFA_ENROLLMENT_REQUIRED without a secret, the link stays usa
   const impersonated = await gql(server.url, ROOT_TOKEN, 'mutation($id: String!) { createSessionToken(personId: $id) { ok result { token } } }', { id: dave.personId })
   assert.equal(impersonated.body.data.createSessionToken.ok, true, 'the 2.2 schema has no MFA error for createSessionToken')
 
-  await deletePolicy(server.url, policies.pop()!)
+  await removePolicy(policyId)
   assert.equal((await gql(server.url, LOGIN_TOKEN, SIGN_IN_PASSWORDLESS, variables)).body.data.signInPasswordless.ok, true, 'the refused link was not spent')
 })

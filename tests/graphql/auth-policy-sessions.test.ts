@@ -6,28 +6,20 @@
  * is audited as session_policy_applied. The server's clock is moved by the test (the default
  * session lifetime is 30 minutes).
  */
-import { after, afterEach, before, test } from 'node:test'
+import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { sql } from 'drizzle-orm'
 import { gql } from '../helpers/http.js'
 import { LOGIN_TOKEN, ROOT_TOKEN, startTestServer, type TestServer } from '../helpers/server.js'
 import { createPerson, type TestPerson } from '../helpers/accounts.js'
-import { createPolicy, deletePolicy, MINUTE, movableClock, uniqueRole } from '../helpers/auth-policies.js'
+import { MINUTE, trackedPolicies, movableClock, uniqueRole } from '../helpers/auth-policies.js'
 
 const time = movableClock()
 let server: TestServer
 before(async () => { server = await startTestServer({ clock: time.clock }) })
 after(async () => { await server.close() })
 
-const policies: string[] = []
-afterEach(async () => {
-  while (policies.length) await deletePolicy(server.url, policies.pop()!)
-})
-const policy = async (definition: Record<string, unknown>) => {
-  const id = await createPolicy(server.url, definition)
-  policies.push(id)
-  return id
-}
+const { create: policy } = trackedPolicies(() => server.url)
 
 const SIGN_IN = 'mutation($email: String!, $password: String!, $expiration: Int) { signIn(email: $email, password: $password, expiration: $expiration) { ok result { token } } }'
 const ME = '{ me { sessions { id expiresAt isCurrent } } }'

@@ -1,6 +1,7 @@
 /** Auth policies for the enforcement tests: created and removed over GraphQL, and a clock the test moves. */
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
+import { afterEach } from 'node:test'
 import { gql } from './http.js'
 import { ROOT_TOKEN } from './server.js'
 
@@ -18,6 +19,25 @@ export async function createPolicy(url: string, policy: Record<string, unknown>)
 
 export async function deletePolicy(url: string, id: string): Promise<void> {
   assert.equal((await gql(url, ROOT_TOKEN, DELETE, { id })).body.data.deleteAuthPolicy.ok, true)
+}
+
+/** Policies created through `create` are deleted after the current test (or earlier with `remove`). */
+export function trackedPolicies(url: () => string) {
+  const ids: string[] = []
+  afterEach(async () => {
+    while (ids.length) await deletePolicy(url(), ids.pop()!)
+  })
+  return {
+    async create(definition: Record<string, unknown>): Promise<string> {
+      const id = await createPolicy(url(), definition)
+      ids.push(id)
+      return id
+    },
+    async remove(id: string): Promise<void> {
+      ids.splice(ids.indexOf(id), 1)
+      await deletePolicy(url(), id)
+    },
+  }
 }
 
 /** A clock running with real time plus an offset the test advances (pass `clock` to startTestServer). */
