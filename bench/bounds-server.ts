@@ -10,7 +10,7 @@
  *  and, on a second port, P0 with our request logger at info (to /dev/null): what logging costs.
  * Each P1 route rotates over real identity ids so the lookups are not one hot row.
  */
-import Fastify from 'fastify'
+import Fastify, { LogController } from 'fastify'
 import pg from 'pg'
 import postgres from 'postgres'
 import { eq } from 'drizzle-orm'
@@ -54,7 +54,7 @@ app.get('/p1-drizzle', async () => {
 const address = await app.listen({ port: 0, host: '127.0.0.1' })
 
 // Logged as src/app.ts logs: Fastify's two lines per request off, one line written on response.
-const logged = Fastify({ loggerInstance: createLogger('info', pino.destination({ dest: '/dev/null', sync: true })), disableRequestLogging: true })
+const logged = Fastify({ loggerInstance: createLogger('info', pino.destination({ dest: '/dev/null', sync: true })), logController: new LogController({ disableRequestLogging: true }) })
 logged.addHook('onResponse', async (request, reply) => {
   request.log.info({ req: request, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime }, 'request completed')
 })
