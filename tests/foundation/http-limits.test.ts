@@ -44,6 +44,7 @@ test('header size: 20 KiB of headers is 431 on both surfaces; the server still a
     // One write on a raw socket: the server reads it all before answering, so its close is clean.
     const { answer } = await hold(`POST ${path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nX-Pad: ${'x'.repeat(20 * 1024)}\r\nContent-Length: 2\r\n\r\n{}`, 5_000)
     assert.match(answer, /^HTTP\/1\.1 431 /, path)
+    assert.match(answer, /\r\nConnection: close\r\n/i, 'a keep-alive client must not reuse the socket the server destroys')
   }
   assert.equal((await gql(server.url, ROOT_TOKEN, '{ me { id } }')).status, 200)
 })
