@@ -37,6 +37,8 @@ export interface SmtpSink {
   waitForMailTo(address: string, count?: number, timeoutMs?: number): Promise<ReceivedMail[]>
   /** The next `count` transactions are refused with a temporary 451 (to test retries). */
   failNext(count: number): void
+  /** Refusals armed by failNext that no delivery has consumed yet. */
+  failuresLeft(): number
   close(): Promise<void>
 }
 
@@ -114,6 +116,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     failNext(count) {
       failures = count
     },
+    failuresLeft: () => failures,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }
 }
