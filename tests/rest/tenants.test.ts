@@ -198,3 +198,41 @@ test('every mutation wrote one audit event with the REST actor, never an env val
   const all = await rows(sql`select event_data from audit_event`)
   assert.ok(!JSON.stringify(all).includes('tenant-secret-value'))
 })
+
+test('stats count each member once: persons, admins, enabled permanent keys, live sessions of persons (get and list agree)', async () => {
+  await call(server, 'POST', 'tenants', { body: { id: 'counted', hostname: 'counted.example.com', is_enabled: true } })
+  const [{ project_id: projectId }] = await rows<{ project_id: string }>(sql`select project_id from tenant where id = 'counted'`)
+  const identityWith = async (person: boolean) => {
+    const [{ id }] = await rows<{ id: string }>(sql`insert into identity (roles) values ('[]'::jsonb) returning id`)
+    if (person) await rows(sql`insert into person (identity_id, email) values (${id}::uuid, ${`${id}@example.com`})`)
+    return id
+  }
+  const member = (identityId: string, role: string) =>
+    rows(sql`insert into project_membership (project_id, identity_id, role) values (${projectId}::uuid, ${identityId}::uuid, ${role})`)
+  let n = 0
+  const key = (identityId: string, type: string, extra: { expiresAt?: string, disabled?: boolean } = {}) => rows(sql`
+    insert into api_key (token_hash, type, identity_id, expires_at, disabled_at)
+    values (${`counted-${n++}`.padEnd(64, '0')}, ${type}, ${identityId}::uuid, ${extra.expiresAt ?? null}::timestamptz, ${extra.disabled ? new Date().toISOString() : null}::timestamptz)`)
+  const hour = 3600_000
+  const admin = await identityWith(true) // admin and editor: one user, one admin
+  await member(admin, 'admin')
+  await member(admin, 'editor')
+  await key(admin, 'session', { expiresAt: new Date(Date.now() + hour).toISOString() })
+  await key(admin, 'session', { expiresAt: new Date(Date.now() - hour).toISOString() }) // expired
+  await key(admin, 'session', { expiresAt: new Date(Date.now() + hour).toISOString(), disabled: true })
+  const editor = await identityWith(true)
+  await member(editor, 'editor')
+  await key(editor, 'permanent')
+  await key(editor, 'session') // no expiry: live
+  const deployer = await identityWith(false) // a project key: not a user, its session is not a person's
+  await member(deployer, 'deployer')
+  await key(deployer, 'permanent')
+  await key(deployer, 'permanent', { disabled: true })
+  await key(deployer, 'session', { expiresAt: new Date(Date.now() + hour).toISOString() })
+  await identityWith(true) // not a member: counts nowhere
+
+  const expected = { users: 2, admins: 1, api_keys: 2, active_sessions: 2 }
+  assert.deepEqual((await call(server, 'GET', 'tenants/counted')).body.stats, expected)
+  const listed = (await call(server, 'GET', 'tenants')).body.find((t: { id: string }) => t.id === 'counted')
+  assert.deepEqual(listed.stats, expected)
+})

@@ -11,7 +11,7 @@ import type { Actor, DomainContext } from '../context.js'
 import { DomainError } from '../errors.js'
 import { decryptEnv, sealEnv } from '../plans/plans.js'
 import { constraintViolation } from './constraint.js'
-import { statsByProject, statsColumns, type TenantStats } from './stats.js'
+import { statsByProject, statsColumn, type TenantStats } from './stats.js'
 import {
   checkHostname, checkId, checkMap, effectiveEnv, effectiveLimits, emptyToNull, formatDateTime, type LimitsMap, type StringMap,
 } from './values.js'
@@ -75,7 +75,7 @@ export async function listTenants(ctx: DomainContext): Promise<TenantView[]> {
  * one round trip, a statement built once per database and prepared on the server.
  */
 function buildTenantLookup(db: Db) {
-  return db.select({ tenant, planLimits: plan.limits, planEnv: plan.envEncrypted, ...statsColumns(sql`${tenant}.${sql.identifier('project_id')}`, sql.placeholder('now')) })
+  return db.select({ tenant, planLimits: plan.limits, planEnv: plan.envEncrypted, stats: statsColumn(sql`${tenant}.${sql.identifier('project_id')}`, sql.placeholder('now')) })
     .from(tenant).leftJoin(plan, eq(plan.id, tenant.planId))
     .where(and(eq(tenant.id, sql.placeholder('id')), isNull(tenant.archivedAt)))
     .limit(1)
@@ -89,8 +89,8 @@ export async function getTenant(ctx: DomainContext, id: string): Promise<TenantV
   if (!lookup) tenantLookups.set(ctx.db, lookup = buildTenantLookup(ctx.db))
   const [row] = await lookup.execute({ id, now: ctx.clock().toISOString() })
   if (!row) throw tenantNotFound(id)
-  const { users, admins, api_keys, active_sessions, ...rest } = row
-  return toView(ctx, rest, { users, admins, api_keys, active_sessions })
+  const { stats, ...rest } = row
+  return toView(ctx, rest, stats)
 }
 
 /** A live (not archived) tenant row, locked for the rest of the transaction. */
