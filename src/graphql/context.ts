@@ -9,4 +9,9 @@ export interface GraphQLContext {
   /** The caller as the audit log records it (identity, IP, user agent, request id). */
   actor: Actor
   reply: FastifyReply
+  /**
+   * The document holds no mutation, so nothing this request does writes, and what authentication
+   * read (auth.person) is still what a read would return.
+   */
+  readOnly: boolean
 }

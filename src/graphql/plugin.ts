@@ -102,6 +102,9 @@ export async function graphqlPlugin(app: FastifyInstance, opts: { ctx: DomainCon
         forwarderIp: client.forwarded && client.peerIp !== client.ip ? client.peerIp : undefined,
         requestId: String(request.id),
       },
+      // A mutation operation cannot be written without the word (the shorthand `{ … }` is a query);
+      // the word elsewhere (a string, a name) only costs the request its snapshot.
+      readOnly: !MUTATION_KEYWORD.test(input.query),
     }
     let result: ExecutionResult
     try {
@@ -118,6 +121,8 @@ export async function graphqlPlugin(app: FastifyInstance, opts: { ctx: DomainCon
   }
   app.route({ method: ['GET', 'POST'], url: '/tenant', handler })
 }
+
+const MUTATION_KEYWORD = /\bmutation\b/
 
 /** JSON text can start so, and GraphQL text never does (a selection set starts with a name). */
 const JSON_START = /^\s*(?:[[\d"-]|\{\s*["}]|(?:true|false|null)\s*$)/

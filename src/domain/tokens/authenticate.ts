@@ -1,6 +1,6 @@
 /**
  * Bearer-token authentication as Contember does it: sha256(token) looked up together with its
- * identity and person in one round trip; disabled and expired keys refused with Contember's
+ * identity and person (the columns `me { person }` shows) in one round trip; disabled and expired keys refused with Contember's
  * messages. A session due for prolongation (sliding expiry) says so in `prolongTo`; the write
  * is merged with last-use tracking (sessions/tracking.ts), off the request path, at most once a
  * minute. This runs on every /tenant request, so the lookup is a Drizzle prepared query (built
@@ -14,9 +14,10 @@
  */
 import { eq, sql } from 'drizzle-orm'
 import type { Db } from '../../db/client.js'
-import { apiKey, identity, person } from '../../db/schema.js'
+import { apiKey, identity, person, personMfa } from '../../db/schema.js'
 import type { DomainContext } from '../context.js'
 import { sha256Hex } from '../crypto/tokens.js'
+import type { PersonRow } from '../identity/queries.js'
 import { expireIdleSession } from './idle-expiry.js'
 
 export interface Authenticated {
@@ -25,6 +26,12 @@ export interface Authenticated {
   apiKeyType: 'permanent' | 'session' | 'one_off'
   roles: string[]
   personId: string | null
+  /**
+   * The caller's person as read with the key (same columns as Identity.person's loader), so that
+   * `me { person { … } }` costs no second round trip. A snapshot of the request's start: use it only
+   * where nothing in the request has written since (query operations).
+   */
+  person: PersonRow | null
   /** A session whose expiry should slide: the new expires_at (at least PROLONG_THRESHOLD_MS later). */
   prolongTo?: Date
   /** The session's auth-policy idle timeout: last-use tracking must keep up with it. */
@@ -51,11 +58,14 @@ function buildLookup(db: Db) {
     .select({
       id: apiKey.id, type: apiKey.type, identityId: apiKey.identityId, expiresAt: apiKey.expiresAt,
       disabledAt: apiKey.disabledAt, expiration: apiKey.expiration, roles: identity.roles, personId: person.id,
+      personEmail: person.email, personName: person.name, personPasswordlessEnabled: person.passwordlessEnabled,
+      personDisabledAt: person.disabledAt, personOtpActivatedAt: personMfa.otpActivatedAt,
       createdAt: apiKey.createdAt, lastUsedAt: apiKey.lastUsedAt, idleTimeoutSeconds: apiKey.idleTimeoutSeconds, maxExpiresAt: apiKey.maxExpiresAt,
     })
     .from(apiKey)
     .innerJoin(identity, eq(identity.id, apiKey.identityId))
     .leftJoin(person, eq(person.identityId, apiKey.identityId))
+    .leftJoin(personMfa, eq(personMfa.personId, person.id))
     .where(eq(apiKey.tokenHash, sql.placeholder('tokenHash')))
     .limit(1)
     .prepare('tenant_gateway_authenticate')
@@ -101,8 +111,12 @@ export async function authenticate(ctx: DomainContext, authorization: string | u
     if (row.maxExpiresAt && next.getTime() > row.maxExpiresAt.getTime()) next = row.maxExpiresAt
     if (next.getTime() - row.expiresAt.getTime() >= PROLONG_THRESHOLD_MS) prolongTo = next
   }
+  const self: PersonRow | null = row.personId === null ? null : {
+    id: row.personId, identityId: row.identityId, email: row.personEmail, name: row.personName,
+    otpEnabled: row.personOtpActivatedAt !== null, passwordlessEnabled: row.personPasswordlessEnabled, disabledAt: row.personDisabledAt,
+  }
   return {
     ok: true,
-    auth: { identityId: row.identityId, apiKeyId: row.id, apiKeyType: row.type, roles: row.roles, personId: row.personId, prolongTo, idleTimeoutMs },
+    auth: { identityId: row.identityId, apiKeyId: row.id, apiKeyType: row.type, roles: row.roles, personId: row.personId, person: self, prolongTo, idleTimeoutMs },
   }
 }

@@ -49,8 +49,11 @@ export const identityResolvers = {
 export const identityLoaders = {
   Identity: {
     async person(queries: { obj: IdentityRef }[], context: GraphQLContext) {
-      const persons = await personsByIdentityIds(context.ctx.db, queries.map((q) => q.obj.id))
-      return queries.map((q) => persons.get(q.obj.id) ?? null)
+      // The caller's own person came with authentication: in a read-only request it needs no second query.
+      const fromAuth = context.readOnly
+      const ids = queries.map((q) => q.obj.id).filter((id) => !(fromAuth && isSelf({ id }, context)))
+      const persons = ids.length > 0 ? await personsByIdentityIds(context.ctx.db, ids) : new Map<string, PersonRow>()
+      return queries.map((q) => (fromAuth && isSelf(q.obj, context) ? context.auth.person : persons.get(q.obj.id)) ?? null)
     },
   },
 }
