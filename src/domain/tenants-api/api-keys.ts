@@ -33,16 +33,24 @@ export function parseApiKey(secret: string | undefined, key: string): { id: numb
 
 export interface ApiKeyInfo { id: number, name: string | null, createdAt: Date, expiresAt: Date | null }
 
+/** Hashes compare in constant time whatever the lengths; the configured key's is computed once. */
+let envKey: { key: string, hash: string } | undefined
+function envKeyHash(apiKey: string): string {
+  if (envKey?.key !== apiKey) envKey = { key: apiKey, hash: sha256Hex(apiKey) }
+  return envKey.hash
+}
+
 /** The caller's key name when the key is valid and unexpired; undefined otherwise. */
 export async function authenticateApiKey(ctx: DomainContext, key: string | undefined): Promise<{ name: string } | undefined> {
   if (!key || key.length > 512) return undefined
   const { apiKey, apiKeySecret } = ctx.config.tenantsApi
-  if (apiKey && constantTimeEqual(sha256Hex(apiKey), sha256Hex(key))) return { name: ENV_KEY_NAME }
+  const keyHash = sha256Hex(key)
+  if (apiKey && constantTimeEqual(envKeyHash(apiKey), keyHash)) return { name: ENV_KEY_NAME }
   const parsed = parseApiKey(apiKeySecret, key)
   if (!parsed) return undefined
   const [row] = await ctx.db.select().from(tenantsApiKey).where(eq(tenantsApiKey.id, parsed.id)).limit(1)
   if (!row || (row.expiresAt && row.expiresAt <= ctx.clock())) return undefined
-  if (!constantTimeEqual(row.hash, sha256Hex(key))) return undefined
+  if (!constantTimeEqual(row.hash, keyHash)) return undefined
   return { name: row.name ?? `key-${row.id}` }
 }
 

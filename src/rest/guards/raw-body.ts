@@ -10,9 +10,17 @@ import { HttpError } from '../errors.js'
 
 const tooLarge = (limit: number) => new HttpError(413, 'FST_ERR_CTP_BODY_TOO_LARGE', `Request body is too large (at most ${limit} bytes)`)
 
+const EMPTY = Buffer.alloc(0)
+
 export const rawBodyReader = fp(async (app: FastifyInstance, opts: { limit: number }) => {
   app.addHook('preParsing', async (request, _reply, payload) => {
-    if (Number(request.headers['content-length']) > opts.limit) throw tooLarge(opts.limit)
+    const { 'content-length': length, 'transfer-encoding': chunked } = request.headers
+    // No body announced (most GETs): nothing to read, and waiting for the stream's end costs a turn of the loop.
+    if (chunked === undefined && (length === undefined || length === '0')) {
+      request.rawBody = EMPTY
+      return payload
+    }
+    if (Number(length) > opts.limit) throw tooLarge(opts.limit)
     const chunks: Buffer[] = []
     let size = 0
     for await (const chunk of payload) {
