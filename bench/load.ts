@@ -1,7 +1,7 @@
 /**
  * The load generator, in its own process: autocannon against one path for a bounded time, with
- * per-request headers and bodies made here (rotating tokens, fresh strong-form signatures) so
- * that the server sees realistic, non-replayed requests.
+ * rotating tokens and paths and fresh strong-form signatures, so that the server sees realistic,
+ * non-replayed requests.
  */
 import { createHmac } from 'node:crypto'
 import autocannon from 'autocannon'
@@ -36,25 +36,27 @@ export interface LoadResult {
   statusCodes: Record<string, number>
 }
 
-function requestFactory(plan: RequestPlan): autocannon.Request {
+/**
+ * The requests of a plan. Where requests can repeat (rotating tokens and paths), they are static
+ * entries that autocannon serialises once, as it does for the bounds' one static request: the
+ * load generator shares the 2 cores with the server, so a path must not pay for request building
+ * that its bound does not. Only requests that must differ every time (fresh strong signatures,
+ * sign-in bodies) are built per request.
+ */
+function requestsOf(plan: RequestPlan): autocannon.Request[] {
   let counter = 0
   switch (plan.kind) {
     case 'static':
-      return { method: plan.method, path: plan.path, headers: plan.headers, body: plan.body }
+      return [{ method: plan.method, path: plan.path, headers: plan.headers, body: plan.body }]
     case 'graphql': {
       const body = JSON.stringify({ query: plan.query })
-      return {
-        method: 'POST', path: plan.path, body,
-        setupRequest(request) {
-          const token = plan.tokens[counter++ % plan.tokens.length]
-          request.headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` }
-          return request
-        },
-      }
+      return plan.tokens.map((token) => ({
+        method: 'POST', path: plan.path, body, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      }))
     }
     case 'signIn': {
       const query = 'mutation($email: String!, $password: String!) { signIn(email: $email, password: $password) { ok error { code } result { token } } }'
-      return {
+      return [{
         method: 'POST', path: plan.path,
         headers: { 'content-type': 'application/json', authorization: `Bearer ${plan.loginToken}` },
         setupRequest(request) {
@@ -62,35 +64,35 @@ function requestFactory(plan: RequestPlan): autocannon.Request {
           request.body = JSON.stringify({ query, variables: { email, password: plan.password } })
           return request
         },
-      }
+      }]
     }
     case 'signed': {
-      const legacy = createHmac('sha256', plan.secret).update('').digest('hex')
+      if (plan.form === 'legacy') {
+        // The legacy form signs the (empty) body only: one signature serves every path.
+        const signature = createHmac('sha256', plan.secret).update('').digest('hex')
+        return plan.paths.map((path) => ({ method: 'GET', path, headers: { 'x-api-key': plan.apiKey, 'x-signature': signature } }))
+      }
       const start = Math.floor(Date.now() / 1000)
-      return {
+      return [{
         method: 'GET', path: plan.paths[0],
         setupRequest(request) {
           const n = counter++
           const path = plan.paths[n % plan.paths.length]
-          let signature = legacy
-          if (plan.form === 'strong') {
-            // Unique per request: each (path, t) pair is used once; t steps back one second per
-            // full rotation over the paths, staying well inside the 300 s tolerance.
-            const t = start - Math.floor(n / plan.paths.length)
-            signature = `t=${t},v1=${createHmac('sha256', plan.secret).update(`${t}\nGET\n${path}\n`).digest('hex')}`
-          }
+          // Unique per request: each (path, t) pair is used once; t steps back one second per
+          // full rotation over the paths, staying well inside the 300 s tolerance.
+          const t = start - Math.floor(n / plan.paths.length)
           request.path = path
-          request.headers = { 'x-api-key': plan.apiKey, 'x-signature': signature }
+          request.headers = { 'x-api-key': plan.apiKey, 'x-signature': `t=${t},v1=${createHmac('sha256', plan.secret).update(`${t}\nGET\n${path}\n`).digest('hex')}` }
           return request
         },
-      }
+      }]
     }
   }
 }
 
-function run(job: LoadJob, durationSec: number, request: autocannon.Request): Promise<autocannon.Result> {
+function run(job: LoadJob, durationSec: number, requests: autocannon.Request[]): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
-    autocannon({ url: job.url, connections: job.connections, duration: durationSec, requests: [request], timeout: 30 }, (error, result) => {
+    autocannon({ url: job.url, connections: job.connections, duration: durationSec, requests, timeout: 30 }, (error, result) => {
       if (error) reject(error)
       else resolve(result)
     })
@@ -98,9 +100,9 @@ function run(job: LoadJob, durationSec: number, request: autocannon.Request): Pr
 }
 
 async function load(job: LoadJob): Promise<LoadResult> {
-  const request = requestFactory(job.plan)
-  if (job.warmupSec > 0) await run(job, job.warmupSec, request)
-  const result = await run(job, job.durationSec, request)
+  const requests = requestsOf(job.plan)
+  if (job.warmupSec > 0) await run(job, job.warmupSec, requests)
+  const result = await run(job, job.durationSec, requests)
   const statusCodes: Record<string, number> = {}
   for (const [code, stat] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = Number((stat as { count: number | string }).count)
   const ok = result['2xx']
