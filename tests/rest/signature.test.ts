@@ -106,6 +106,18 @@ describe('over HTTP, legacy mode (both forms)', () => {
     assert.equal(otherMethod.body.code, 'SIGNATURE_INVALID')
   })
 
+  test('strong form under concurrency: 40 copies of one signature, exactly one accepted; 40 distinct ones, all accepted', async () => {
+    const t = nowSeconds()
+    const path = `${PREFIX}/tenants-plans?burst=1`
+    const signed = (at: number) => ({ 'x-api-key': API_KEY, 'x-signature': strongHeader(REQUEST_SECRET, at, 'GET', path, '') })
+    // Enough at once that claims wait for a free slot and go to the database together.
+    const copies = await Promise.all(Array.from({ length: 40 }, () => rawRequest(server.url + path, { headers: signed(t - 100) })))
+    assert.equal(copies.filter((r) => r.status === 200).length, 1)
+    assert.ok(copies.filter((r) => r.status !== 200).every((r) => r.body.code === 'SIGNATURE_REPLAYED'))
+    const distinct = await Promise.all(Array.from({ length: 40 }, (_, i) => rawRequest(server.url + path, { headers: signed(t - 101 - i) })))
+    assert.deepEqual(distinct.map((r) => r.status), Array.from({ length: 40 }, () => 200))
+  })
+
   test('strong form: timestamps outside the window are refused, both directions', async () => {
     for (const t of [nowSeconds() - 301, nowSeconds() + 400]) {
       const response = await call(server, 'GET', 'tenants', { sign: false, headers: { 'x-signature': strongHeader(REQUEST_SECRET, t, 'GET', `${PREFIX}/tenants`, '') } })

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict'
 import { sql } from 'drizzle-orm'
 import type { TestServer } from '../helpers/server.js'
 import { call, startRestServer } from './client.js'
+import { getTenant } from '../../src/domain/tenants/tenants.js'
 
 let server: TestServer
 before(async () => {
@@ -235,4 +236,12 @@ test('stats count each member once: persons, admins, enabled permanent keys, liv
   assert.deepEqual((await call(server, 'GET', 'tenants/counted')).body.stats, expected)
   const listed = (await call(server, 'GET', 'tenants')).body.find((t: { id: string }) => t.id === 'counted')
   assert.deepEqual(listed.stats, expected)
+})
+
+test('tenant reads issued together (most wait and share one round trip) each answer their own id; an unknown one is 404', async () => {
+  const ids = Array.from({ length: 12 }, (_, i) => `together${i}`)
+  for (const id of ids) await call(server, 'POST', 'tenants', { body: { id, hostname: `${id}.example.com`, is_enabled: true } })
+  const { ctx } = server.runtime
+  const answers = await Promise.all([...ids, 'together-missing', ids[0]].map((id) => getTenant(ctx, id).then((t) => t.hostname, (e: Error) => e.message)))
+  assert.deepEqual(answers, [...ids.map((id) => `${id}.example.com`), 'Tenant "together-missing" not found', 'together0.example.com'])
 })

@@ -5,6 +5,7 @@
  */
 import { and, asc, eq, isNull, sql } from 'drizzle-orm'
 import type { Db, Tx } from '../../db/client.js'
+import { Coalesced } from '../../db/coalesced.js'
 import { plan, project, tenant } from '../../db/schema.js'
 import { recordAudit } from '../audit/record.js'
 import type { Actor, DomainContext } from '../context.js'
@@ -72,22 +73,41 @@ export async function listTenants(ctx: DomainContext): Promise<TenantView[]> {
 
 /**
  * GET /tenants/{id} is the hot read of the REST surface: the tenant, its plan and its stats in
- * one round trip, a statement built once per database and prepared on the server.
+ * one round trip, a statement built once per database and prepared on the server; concurrent
+ * reads beyond a few in flight share one round trip (`ids`), a lone one keeps its own (`id`).
  */
-function buildTenantLookup(db: Db) {
+function buildTenantLookup(db: Db, batch: boolean) {
   return db.select({ tenant, planLimits: plan.limits, planEnv: plan.envEncrypted, stats: statsColumn(sql`${tenant}.${sql.identifier('project_id')}`, sql.placeholder('now')) })
     .from(tenant).leftJoin(plan, eq(plan.id, tenant.planId))
-    .where(and(eq(tenant.id, sql.placeholder('id')), isNull(tenant.archivedAt)))
-    .limit(1)
-    .prepare('tenant_gateway_tenant_view')
+    .where(and(batch ? sql`${tenant.id} = any(${sql.placeholder('ids')}::text[])` : eq(tenant.id, sql.placeholder('id')), isNull(tenant.archivedAt)))
+    .prepare(batch ? 'tenant_gateway_tenant_view_batch' : 'tenant_gateway_tenant_view')
 }
 
-const tenantLookups = new WeakMap<Db, ReturnType<typeof buildTenantLookup>>()
+type TenantLookupRow = Awaited<ReturnType<ReturnType<typeof buildTenantLookup>['execute']>>[number]
+
+const tenantLookups = new WeakMap<Db, Coalesced<string, TenantLookupRow | undefined>>()
+
+function tenantLookup(ctx: DomainContext): Coalesced<string, TenantLookupRow | undefined> {
+  let coalesced = tenantLookups.get(ctx.db)
+  if (!coalesced) {
+    const one = buildTenantLookup(ctx.db, false)
+    const many = buildTenantLookup(ctx.db, true)
+    tenantLookups.set(ctx.db, coalesced = new Coalesced({
+      async run(ids) {
+        const now = ctx.clock().toISOString()
+        if (ids.length === 1) return [(await one.execute({ id: ids[0], now }))[0]]
+        const byId = new Map((await many.execute({ ids, now })).map((row) => [row.tenant.id, row]))
+        return ids.map((id) => byId.get(id))
+      },
+      maxInFlight: 4,
+      maxBatch: 64,
+    }))
+  }
+  return coalesced
+}
 
 export async function getTenant(ctx: DomainContext, id: string): Promise<TenantView> {
-  let lookup = tenantLookups.get(ctx.db)
-  if (!lookup) tenantLookups.set(ctx.db, lookup = buildTenantLookup(ctx.db))
-  const [row] = await lookup.execute({ id, now: ctx.clock().toISOString() })
+  const row = await tenantLookup(ctx).call(id)
   if (!row) throw tenantNotFound(id)
   const { stats, ...rest } = row
   return toView(ctx, rest, stats)

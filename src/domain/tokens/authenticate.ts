@@ -4,7 +4,7 @@
  * messages. A session due for prolongation (sliding expiry) says so in `prolongTo`; the write
  * is merged with last-use tracking (sessions/tracking.ts), off the request path, at most once a
  * minute. This runs on every /tenant request, so the lookup is a Drizzle prepared query (built
- * once per database, a named statement on the server).
+ * once per database, a named statement on the server), coalesced across concurrent requests.
  *
  * Auth-policy limits fixed on a session at sign-in are checked here from the same row: a session
  * unused for its idle timeout is refused like an expired one (and marked expired, off the request
@@ -14,6 +14,7 @@
  */
 import { eq, sql } from 'drizzle-orm'
 import type { Db } from '../../db/client.js'
+import { Coalesced } from '../../db/coalesced.js'
 import { apiKey, identity, person, personMfa } from '../../db/schema.js'
 import type { DomainContext } from '../context.js'
 import { sha256Hex } from '../crypto/tokens.js'
@@ -53,9 +54,11 @@ export function lastUseGranularityMs(idleTimeoutMs: number | undefined): number 
   return idleTimeoutMs === undefined ? TRACKING_INTERVAL_MS : Math.min(TRACKING_INTERVAL_MS, Math.floor(idleTimeoutMs / 4))
 }
 
-function buildLookup(db: Db) {
+/** One key (`tokenHash`) or several (`tokenHashes`): the same row either way. */
+function buildLookup(db: Db, batch: boolean) {
   return db
     .select({
+      tokenHash: apiKey.tokenHash,
       id: apiKey.id, type: apiKey.type, identityId: apiKey.identityId, expiresAt: apiKey.expiresAt,
       disabledAt: apiKey.disabledAt, expiration: apiKey.expiration, roles: identity.roles, personId: person.id,
       personEmail: person.email, personName: person.name, personPasswordlessEnabled: person.passwordlessEnabled,
@@ -66,17 +69,36 @@ function buildLookup(db: Db) {
     .innerJoin(identity, eq(identity.id, apiKey.identityId))
     .leftJoin(person, eq(person.identityId, apiKey.identityId))
     .leftJoin(personMfa, eq(personMfa.personId, person.id))
-    .where(eq(apiKey.tokenHash, sql.placeholder('tokenHash')))
-    .limit(1)
-    .prepare('tenant_gateway_authenticate')
+    .where(batch
+      ? sql`${apiKey.tokenHash} = any(${sql.placeholder('tokenHashes')}::text[])`
+      : eq(apiKey.tokenHash, sql.placeholder('tokenHash')))
+    .prepare(batch ? 'tenant_gateway_authenticate_batch' : 'tenant_gateway_authenticate')
 }
 
-/** Building a Drizzle query costs more CPU than the round trip it makes: build it once per database. */
-const lookups = new WeakMap<Db, ReturnType<typeof buildLookup>>()
+type KeyRow = Awaited<ReturnType<ReturnType<typeof buildLookup>['execute']>>[number]
+
+/**
+ * The lookup is built once per database (building a Drizzle query costs more CPU than its round
+ * trip) and coalesced: concurrent requests beyond a few in flight share one round trip. A lone
+ * key keeps its own statement, whose plan is the one-row index lookup.
+ */
+const lookups = new WeakMap<Db, Coalesced<string, KeyRow | undefined>>()
 function lookup(db: Db) {
-  let prepared = lookups.get(db)
-  if (!prepared) lookups.set(db, prepared = buildLookup(db))
-  return prepared
+  let coalesced = lookups.get(db)
+  if (!coalesced) {
+    const one = buildLookup(db, false)
+    const many = buildLookup(db, true)
+    lookups.set(db, coalesced = new Coalesced({
+      async run(tokenHashes) {
+        if (tokenHashes.length === 1) return [(await one.execute({ tokenHash: tokenHashes[0] }))[0]]
+        const byHash = new Map((await many.execute({ tokenHashes })).map((row) => [row.tokenHash, row]))
+        return tokenHashes.map((hash) => byHash.get(hash))
+      },
+      maxInFlight: 4,
+      maxBatch: 64,
+    }))
+  }
+  return coalesced
 }
 
 export function sessionExpiry(ctx: DomainContext, expirationMinutes: number | null, now: Date): Date {
@@ -89,7 +111,7 @@ export async function authenticate(ctx: DomainContext, authorization: string | u
   const match = BEARER.exec(authorization)
   if (!match) return { ok: false, message: 'Authorization failure: invalid Authorization header format' }
 
-  const [row] = await lookup(ctx.db).execute({ tokenHash: sha256Hex(match[1]) })
+  const row = await lookup(ctx.db).call(sha256Hex(match[1]))
   if (!row) return { ok: false, message: 'Authorization failure: API key was not found' }
   if (row.disabledAt) return { ok: false, message: `Authorization failure: API key was disabled at ${row.disabledAt.toISOString()}` }
   const now = ctx.clock()
