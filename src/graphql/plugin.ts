@@ -54,7 +54,6 @@ export async function graphqlPlugin(app: FastifyInstance, opts: { ctx: DomainCon
     routes: false,
     jit: 1,
     cache: 1024,
-    queryDepth: GRAPHQL_LIMITS.maxDepth,
     validationRules: [operationSizeRule(), StorableStringLiterals],
     graphql: { parseOptions: { maxTokens: GRAPHQL_LIMITS.maxTokens } },
     errorFormatter: (execution) => ({ statusCode: 200, response: execution as never }),

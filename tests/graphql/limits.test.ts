@@ -6,6 +6,7 @@
  */
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { getIntrospectionQuery } from 'graphql'
 import { gql, request, type HttpResponse } from '../helpers/http.js'
 import { LOGIN_TOKEN, ROOT_TOKEN, startTestServer, type TestServer } from '../helpers/server.js'
 import { OPERATIONS } from '../compat/operations.js'
@@ -77,6 +78,18 @@ test('depth: 12 levels run, 13 are refused naming the limit', async () => {
   const fits = await gql(server.url, ROOT_TOKEN, nest(12))
   assert.equal(fits.status, 200, fits.text.slice(0, 300))
   assertLimit(await gql(server.url, ROOT_TOKEN, nest(13)), /query depth \(13\) exceeds the query depth limit of 12/)
+})
+
+test('depth: the standard introspection query (GraphiQL, code generators) runs; introspection deeper than 30 is refused', async () => {
+  const standard = await gql(server.url, ROOT_TOKEN, getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, inputValueDeprecation: true }))
+  assert.equal(standard.status, 200, standard.text.slice(0, 300))
+  assert.ok(standard.body.data.__schema.types.some((t: { name: string }) => t.name === 'Identity'))
+  const ofTypes = (levels: number) => `{ __type(name: "Identity") { ${'ofType { '.repeat(levels)}name${' }'.repeat(levels)} } }`
+  assert.equal((await gql(server.url, ROOT_TOKEN, ofTypes(28))).status, 200)
+  assertLimit(await gql(server.url, ROOT_TOKEN, ofTypes(29)), /introspection depth \(31\) exceeds the introspection depth limit of 30/)
+  // The introspection allowance is not a way around the data limit in the same operation.
+  const both = `{ __schema { queryType { name } } me { projects { project { members { identity { projects { project { members { identity { projects { project { members { __typename } } } } } } } } } } } } }`
+  assertLimit(await gql(server.url, ROOT_TOKEN, both), /query depth \(13\) exceeds the query depth limit of 12/)
 })
 
 test('batches: a JSON array body is no GraphQL request (as Contember answers it), nothing executed', async () => {
