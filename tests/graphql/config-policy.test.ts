@@ -85,10 +85,19 @@ test('the environment\'s minimum length is the floor; an unusable pattern is ref
   }
 })
 
-test('session lifetimes from login.defaultTokenExpiration / maxTokenExpiration', async () => {
+test('session lifetimes from login.defaultTokenExpiration / maxTokenExpiration, for signIn and createSessionToken', async () => {
   const alice = await createPerson(server.url)
   const lifetime = async (expiration?: number) => {
     const token = await signInToken(server.url, alice.email, alice.password, expiration)
+    const [key] = await server.runtime.database.rows<{ expires_at: string, created_at: string }>(
+      sql`select expires_at, created_at from api_key where token_hash = ${createHash('sha256').update(token).digest('hex')}`)
+    return Math.round((new Date(key.expires_at).getTime() - new Date(key.created_at).getTime()) / 60_000)
+  }
+  // createSessionToken (as IdP and passwordless sign-in) opens its session on the same terms.
+  const issuedLifetime = async (expiration?: number) => {
+    const issued = await gql(server.url, ROOT_TOKEN, 'mutation($email: String!, $expiration: Int) { createSessionToken(email: $email, expiration: $expiration) { ok result { token } } }',
+      { email: alice.email, expiration })
+    const token = issued.body.data.createSessionToken.result.token as string
     const [key] = await server.runtime.database.rows<{ expires_at: string, created_at: string }>(
       sql`select expires_at, created_at from api_key where token_hash = ${createHash('sha256').update(token).digest('hex')}`)
     return Math.round((new Date(key.expires_at).getTime() - new Date(key.created_at).getTime()) / 60_000)
@@ -97,8 +106,12 @@ test('session lifetimes from login.defaultTokenExpiration / maxTokenExpiration',
   assert.equal(await lifetime(), 120)
   assert.equal(await lifetime(5000), 24 * 60)
   assert.equal(await lifetime(15), 15)
+  assert.equal(await issuedLifetime(), 120)
+  assert.equal(await issuedLifetime(5000), 24 * 60)
+  assert.equal(await issuedLifetime(15), 15)
   const bad = await gql(server.url, ROOT_TOKEN, CONFIGURE, { config: { login: { defaultTokenExpiration: 'P2D' } } })
   assert.equal(bad.body.data.configure.error.developerMessage, 'Invalid configuration: login.defaultTokenExpiration must not be longer than login.maxTokenExpiration')
   await configure({ login: { defaultTokenExpiration: null, maxTokenExpiration: null } })
   assert.equal(await lifetime(), 30)
+  assert.equal(await issuedLifetime(), 30)
 })

@@ -19,3 +19,14 @@ export function sessionMinutes(login: LoginConfig, requested: number | null | un
   if (wanted === null) return max !== null && envDefaultMinutes > max ? max : null
   return max === null ? wanted : Math.min(wanted, max)
 }
+
+/**
+ * What every way of opening a session passes on (signIn, createSessionToken, IdP, passwordless):
+ * the `expiration` for the caller's request, and the default a policy's cap compares against.
+ */
+export function sessionTerms(login: LoginConfig, requested: number | null | undefined, envDefaultMinutes: number): { expiration: number | null, defaultMinutes: number } {
+  return {
+    expiration: sessionMinutes(login, requested, envDefaultMinutes),
+    defaultMinutes: sessionMinutes(login, null, envDefaultMinutes) ?? envDefaultMinutes,
+  }
+}

@@ -21,7 +21,7 @@ import { createPolicySession } from '../auth-policies/session-terms.js'
 import { settleSignIn, signInRefusal } from '../abuse/sign-in-gate.js'
 import { countWrongPassword, resetWrongPasswords } from '../abuse/login-throttle.js'
 import { cachedTenantConfig } from '../config/tenant-config.js'
-import { sessionMinutes } from '../config/session-lifetime.js'
+import { sessionTerms } from '../config/session-lifetime.js'
 import { tooLongToVerify } from './password-policy.js'
 import { findPersonByEmail, findPersonById, findSignInCandidate, toPersonRow, type AuthorizeTarget, type Failure, type PersonRecord } from './persons.js'
 import type { PersonRow } from './queries.js'
@@ -84,9 +84,7 @@ export async function signIn(ctx: DomainContext, actor: Actor, input: SignInInpu
     if (rehash) await tx.update(person).set({ passwordHash: rehash }).where(eq(person.id, found.id))
     // Nothing to reset when the count read a moment ago was zero (the common case): one round trip less.
     if (found.lockout.failures !== 0) await resetWrongPasswords(tx, found.id)
-    const envDefault = ctx.config.sessions.defaultExpirationMinutes
-    const expiration = sessionMinutes(tenant.login, input.expiration, envDefault)
-    const defaultMinutes = sessionMinutes(tenant.login, null, envDefault) ?? envDefault
+    const { expiration, defaultMinutes } = sessionTerms(tenant.login, input.expiration, ctx.config.sessions.defaultExpirationMinutes)
     const session = await createPolicySession(ctx, tx, { personId: found.id, identityId: found.identityId }, expiration, defaultMinutes, policy, actor)
     await recordAudit(tx, actor, {
       type: 'login', personId: found.id, personInputIdentifier: input.email,
@@ -112,7 +110,8 @@ export type PersonIdentifier = { email: string } | { personId: string }
 export async function createSessionToken(
   ctx: DomainContext, actor: Actor, identifier: PersonIdentifier, expiration: number | null | undefined, authorize: AuthorizeTarget,
 ): Promise<SessionIssued | Failure<CreateSessionTokenErrorCode>> {
-  const rules = await cachedPolicyRules(ctx.db)
+  const [tenant, rules] = await Promise.all([cachedTenantConfig(ctx.db), cachedPolicyRules(ctx.db)])
+  const terms = sessionTerms(tenant.login, expiration, ctx.config.sessions.defaultExpirationMinutes)
   return ctx.db.transaction(async (tx) => {
     const input = 'email' in identifier ? identifier.email : identifier.personId
     const target = 'email' in identifier ? await findPersonByEmail(tx, identifier.email) : await findPersonById(tx, identifier.personId)
@@ -132,7 +131,7 @@ export async function createSessionToken(
     authorize(target.roles)
     const policy = await effectivePolicy(tx, rules, target.id)
     const owner = { personId: target.id, identityId: target.identityId }
-    const session = await createPolicySession(ctx, tx, owner, expiration, ctx.config.sessions.defaultExpirationMinutes, policy, actor)
+    const session = await createPolicySession(ctx, tx, owner, terms.expiration, terms.defaultMinutes, policy, actor)
     await recordAudit(tx, actor, {
       type: 'create_session_token', targetPersonId: target.id, personInputIdentifier: input,
       eventData: { apiKeyId: session.id, expiresAt: session.expiresAt.toISOString() },

@@ -24,6 +24,8 @@ import { isValidEmail, normalizeEmail } from '../identity/email.js'
 import type { PersonRow } from '../identity/queries.js'
 import { cachedPolicyRules, effectivePolicy } from '../auth-policies/effective.js'
 import { createPolicySession } from '../auth-policies/session-terms.js'
+import { sessionTerms } from '../config/session-lifetime.js'
+import { cachedTenantConfig } from '../config/tenant-config.js'
 import { initAuth, processResponse } from './handlers.js'
 import { rememberIdpSession } from './logout.js'
 import { loadEnabledProvider, type LoadedProvider } from './manage.js'
@@ -86,7 +88,8 @@ export async function signInIdp(
   }
   const { claims } = response
   const input = typeof claims.email === 'string' ? claims.email : claims.externalIdentifier
-  const rules = await cachedPolicyRules(ctx.db)
+  const [tenant, rules] = await Promise.all([cachedTenantConfig(ctx.db), cachedPolicyRules(ctx.db)])
+  const terms = sessionTerms(tenant.login, expiration, ctx.config.sessions.defaultExpirationMinutes)
 
   for (let attempt = 1; ; attempt++) {
     try {
@@ -98,7 +101,7 @@ export async function signInIdp(
         // MFA is the provider's business (the 2.2 schema has no MFA error here); the session policy applies.
         const policy = await effectivePolicy(tx, rules, row.id)
         const owner = { personId: row.id, identityId: row.identityId }
-        const session = await createPolicySession(ctx, tx, owner, expiration, ctx.config.sessions.defaultExpirationMinutes, policy, actor)
+        const session = await createPolicySession(ctx, tx, owner, terms.expiration, terms.defaultMinutes, policy, actor)
         if (response.logoutIdToken) await rememberIdpSession(ctx, tx, session.id, provider.id, response.logoutIdToken)
         await recordAudit(tx, actor, {
           type: 'idp_login', personId: row.id, identityProviderId: provider.id, personInputIdentifier: input,

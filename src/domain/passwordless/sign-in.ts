@@ -10,6 +10,7 @@ import type { Tx } from '../../db/client.js'
 import { personToken } from '../../db/schema.js'
 import { recordAudit } from '../audit/record.js'
 import { cachedTenantConfig, readTenantConfig, type ConfigPolicy } from '../config/tenant-config.js'
+import { sessionTerms } from '../config/session-lifetime.js'
 import type { Actor, DomainContext } from '../context.js'
 import { generateToken, sha256Hex } from '../crypto/tokens.js'
 import { fail, ok, type Result } from '../errors.js'
@@ -197,7 +198,8 @@ export async function signInPasswordless(
 
     await tx.update(personToken).set({ usedAt: ctx.clock() }).where(and(eq(personToken.id, verdict.value.id), isNull(personToken.usedAt)))
     const owner = { personId: target.id, identityId: target.identityId }
-    const session = await createPolicySession(ctx, tx, owner, input.expiration, ctx.config.sessions.defaultExpirationMinutes, policy, actor)
+    const { expiration, defaultMinutes } = sessionTerms(tenant.login, input.expiration, ctx.config.sessions.defaultExpirationMinutes)
+    const session = await createPolicySession(ctx, tx, owner, expiration, defaultMinutes, policy, actor)
     await recordAudit(tx, actor, {
       type: 'passwordless_login', personId: target.id, personTokenId: verdict.value.id,
       eventData: { validationType: input.validationType, apiKeyId: session.id, expiresAt: session.expiresAt.toISOString() },
