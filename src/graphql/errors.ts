@@ -6,6 +6,14 @@
  */
 import { GraphQLError, type ExecutionResult, type GraphQLFormattedError } from 'graphql'
 import type { FastifyBaseLogger } from 'fastify'
+import { isDatabaseUnavailable } from '../domain/errors.js'
+
+/** What a client sees while the database cannot be reached: retry shortly (503 when nothing else answered). */
+export const DATABASE_UNAVAILABLE: GraphQLFormattedError = {
+  message: 'The database is unavailable; retry shortly',
+  extensions: { code: 'DATABASE_UNAVAILABLE' },
+}
+export const RETRY_AFTER_SECONDS = '5'
 
 export class ForbiddenError extends GraphQLError {
   constructor(message: string) {
@@ -28,10 +36,13 @@ interface Formatted {
   errors: GraphQLFormattedError[]
   /** True when any error was unexpected (masked), which makes the status 500 instead of 400. */
   unexpected: boolean
+  /** True when an error was the database being unreachable (503 with Retry-After when no data). */
+  unavailable: boolean
 }
 
 export function formatErrors(errors: readonly GraphQLError[], log: FastifyBaseLogger): Formatted {
   let unexpected = false
+  let unavailable = false
   const formatted = errors.map((error): GraphQLFormattedError => {
     const original = error.originalError
     if (original instanceof ForbiddenError || original instanceof UserInputError) {
@@ -40,15 +51,21 @@ export function formatErrors(errors: readonly GraphQLError[], log: FastifyBaseLo
     if (!original || original instanceof GraphQLError) {
       return error.locations ? { message: error.message, locations: error.locations } : { message: error.message }
     }
+    if (isDatabaseUnavailable(original)) {
+      unavailable = true
+      log.warn({ err: original, path: error.path }, 'GraphQL resolver failed: database unavailable')
+      return { ...DATABASE_UNAVAILABLE, path: error.path }
+    }
     unexpected = true
     log.error({ err: original, path: error.path }, 'GraphQL resolver failed')
     return { message: 'Internal server error' }
   })
-  return { errors: formatted, unexpected }
+  return { errors: formatted, unexpected, unavailable }
 }
 
-/** Contember's status rule: errors with no data take 400 (500 if unexpected); with data, 200. */
-export function statusFor(result: ExecutionResult, unexpected: boolean): number {
+/** Contember's status rule: errors with no data take 400 (500 if unexpected, 503 if the database was unreachable); with data, 200. */
+export function statusFor(result: ExecutionResult, formatted: Pick<Formatted, 'unexpected' | 'unavailable'>): number {
   if (!result.errors?.length) return 200
-  return result.data ? 200 : unexpected ? 500 : 400
+  if (result.data) return 200
+  return formatted.unexpected ? 500 : formatted.unavailable ? 503 : 400
 }

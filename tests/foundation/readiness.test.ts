@@ -22,6 +22,14 @@ async function assertDown(url: string) {
   assert.equal((await request(`${url}/health/live`)).status, 200)
 }
 
+/** /tenant while the database is unreachable: 503 with Retry-After and a code, not an internal error. */
+async function assertGraphqlUnavailable(url: string) {
+  const response = await gql(url, ROOT_TOKEN, '{ me { id } }')
+  assert.equal(response.status, 503, response.text)
+  assert.equal(response.headers.get('retry-after'), '5')
+  assert.deepEqual(response.body.errors.map((e: { extensions?: { code?: string } }) => e.extensions?.code), ['DATABASE_UNAVAILABLE'])
+}
+
 async function assertUp(url: string) {
   const response = await ready(url)
   assert.equal(response.status, 200, response.text)
@@ -35,6 +43,7 @@ test('embedded: a closed database makes readiness 503 while liveness stays 200',
     await assertUp(server.url)
     await server.runtime.database.close()
     await assertDown(server.url)
+    await assertGraphqlUnavailable(server.url)
   } finally {
     await server.runtime.close()
   }
@@ -104,8 +113,10 @@ if (process.env.DATABASE_URL) {
       assert.equal(create.status, 503, create.text)
       assert.equal(create.body.code, 'DATABASE_UNAVAILABLE')
       assert.equal(create.headers.get('retry-after'), '5')
+      await assertGraphqlUnavailable(server.url)
       await relay.open(port)
       await assertUp(server.url)
+      assert.equal((await gql(server.url, ROOT_TOKEN, '{ me { id } }')).status, 200)
       assert.equal((await call(server, 'POST', 'tenants', { body: { id: 'while-down', hostname: 'while-down.example.com', is_enabled: true } })).status, 201)
     } finally {
       await server.close()
