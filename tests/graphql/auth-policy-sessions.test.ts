@@ -96,6 +96,8 @@ test('idleTimeout: a session unused that long is refused with 401 and audited on
   await usedNow(id)
 
   time.advance(9 * MINUTE)
+  const stillListed = await gql(server.url, ROOT_TOKEN, 'query($id: String!) { personById(id: $id) { identity { sessions { id } } } }', { id: bob.personId })
+  assert.deepEqual(stillListed.body.data.personById.identity.sessions, [{ id }], '9 minutes idle: still active')
   assert.equal((await gql(server.url, token, ME)).status, 200, '9 minutes idle')
   await usedNow(id)
   time.advance(9 * MINUTE)
@@ -103,6 +105,9 @@ test('idleTimeout: a session unused that long is refused with 401 and audited on
   await usedNow(id)
 
   time.advance(12 * MINUTE)
+  // Idle past the timeout: no longer listed as active, even before the next attempt marks it expired.
+  const listed = await gql(server.url, ROOT_TOKEN, 'query($id: String!) { personById(id: $id) { identity { sessions { id } } } }', { id: bob.personId })
+  assert.deepEqual(listed.body.data.personById.identity.sessions, [])
   const refused = await gql(server.url, token, ME)
   assert.equal(refused.status, 401)
   assert.equal(refused.body.errors[0].code, 401)

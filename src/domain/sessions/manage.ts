@@ -3,7 +3,7 @@
  * revokeSession (a person ends one of its own sessions) and forceSignOutPerson (an admin ends
  * every key of a person and tells them by mail).
  */
-import { and, asc, eq, gt, inArray, isNull, or } from 'drizzle-orm'
+import { and, asc, eq, gt, inArray, isNull, or, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../../db/client.js'
 import { apiKey } from '../../db/schema.js'
 import { recordAudit } from '../audit/record.js'
@@ -12,6 +12,7 @@ import { fail } from '../errors.js'
 import { findPersonById, type AuthorizeTarget, type Failure } from '../identity/persons.js'
 import { UUID } from '../identity/queries.js'
 import { sendTemplatedMail } from '../mail/index.js'
+import { TRACKING_INTERVAL_MS } from '../tokens/authenticate.js'
 import { disableIdentityKeys } from './api-keys.js'
 
 export interface SessionRow {
@@ -27,7 +28,7 @@ export interface SessionRow {
   trustForwardedClientInfo: boolean
 }
 
-/** Active (not disabled, not expired) session keys of the identities, oldest first, by identity. */
+/** Active (not disabled, not expired, not idle past a policy's timeout) session keys of the identities, oldest first, by identity. */
 export async function activeSessions(db: DbOrTx, identityIds: readonly string[], now: Date): Promise<Map<string, SessionRow[]>> {
   const result = new Map<string, SessionRow[]>()
   if (identityIds.length === 0) return result
@@ -39,6 +40,11 @@ export async function activeSessions(db: DbOrTx, identityIds: readonly string[],
     .where(and(
       inArray(apiKey.identityId, [...new Set(identityIds)]), eq(apiKey.type, 'session'), isNull(apiKey.disabledAt),
       or(isNull(apiKey.expiresAt), gt(apiKey.expiresAt, now)),
+      // Idle past its policy's timeout: authentication refuses it (and marks it expired on that
+      // attempt), so it is not listed as active meanwhile. Same slack as the authentication check.
+      or(isNull(apiKey.idleTimeoutSeconds), sql`coalesce(${apiKey.lastUsedAt}, ${apiKey.createdAt})
+        + make_interval(secs => ${apiKey.idleTimeoutSeconds} + least(${TRACKING_INTERVAL_MS / 1000}, ${apiKey.idleTimeoutSeconds} / 4.0))
+        > ${now.toISOString()}::timestamptz`),
     ))
     .orderBy(asc(apiKey.createdAt), asc(apiKey.id))
   for (const row of rows) {
