@@ -49,3 +49,26 @@ export class Coalesced<K, V> {
     })
   }
 }
+
+/**
+ * A coalesced read of at most one row per key: a lone key runs `one` (its one-row statement), a
+ * batch runs `many` and finds each key's row by `keyOf`. Every call gets its row or undefined.
+ */
+export function coalescedRowByKey<K, R>(options: {
+  one(key: K): Promise<R | undefined>
+  many(keys: K[]): Promise<R[]>
+  keyOf(row: R): K
+  maxInFlight: number
+  maxBatch: number
+}): Coalesced<K, R | undefined> {
+  const { one, many, keyOf, maxInFlight, maxBatch } = options
+  return new Coalesced<K, R | undefined>({
+    async run(keys) {
+      if (keys.length === 1) return [await one(keys[0])]
+      const byKey = new Map((await many(keys)).map((row) => [keyOf(row), row]))
+      return keys.map((key) => byKey.get(key))
+    },
+    maxInFlight,
+    maxBatch,
+  })
+}

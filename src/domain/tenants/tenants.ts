@@ -5,7 +5,7 @@
  */
 import { and, asc, eq, isNull, sql } from 'drizzle-orm'
 import type { Db, Tx } from '../../db/client.js'
-import { Coalesced } from '../../db/coalesced.js'
+import { coalescedRowByKey, type Coalesced } from '../../db/coalesced.js'
 import { plan, project, tenant } from '../../db/schema.js'
 import { recordAudit } from '../audit/record.js'
 import type { Actor, DomainContext } from '../context.js'
@@ -92,13 +92,11 @@ function tenantLookup(ctx: DomainContext): Coalesced<string, TenantLookupRow | u
   if (!coalesced) {
     const one = buildTenantLookup(ctx.db, false)
     const many = buildTenantLookup(ctx.db, true)
-    tenantLookups.set(ctx.db, coalesced = new Coalesced({
-      async run(ids) {
-        const now = ctx.clock().toISOString()
-        if (ids.length === 1) return [(await one.execute({ id: ids[0], now }))[0]]
-        const byId = new Map((await many.execute({ ids, now })).map((row) => [row.tenant.id, row]))
-        return ids.map((id) => byId.get(id))
-      },
+    const now = () => ctx.clock().toISOString()
+    tenantLookups.set(ctx.db, coalesced = coalescedRowByKey({
+      one: async (id) => (await one.execute({ id, now: now() }))[0],
+      many: (ids) => many.execute({ ids, now: now() }),
+      keyOf: (row) => row.tenant.id,
       maxInFlight: 4,
       maxBatch: 64,
     }))

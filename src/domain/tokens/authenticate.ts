@@ -14,7 +14,7 @@
  */
 import { eq, sql } from 'drizzle-orm'
 import type { Db } from '../../db/client.js'
-import { Coalesced } from '../../db/coalesced.js'
+import { coalescedRowByKey, type Coalesced } from '../../db/coalesced.js'
 import { apiKey, identity, person, personMfa } from '../../db/schema.js'
 import type { DomainContext } from '../context.js'
 import { sha256Hex } from '../crypto/tokens.js'
@@ -88,12 +88,10 @@ function lookup(db: Db) {
   if (!coalesced) {
     const one = buildLookup(db, false)
     const many = buildLookup(db, true)
-    lookups.set(db, coalesced = new Coalesced({
-      async run(tokenHashes) {
-        if (tokenHashes.length === 1) return [(await one.execute({ tokenHash: tokenHashes[0] }))[0]]
-        const byHash = new Map((await many.execute({ tokenHashes })).map((row) => [row.tokenHash, row]))
-        return tokenHashes.map((hash) => byHash.get(hash))
-      },
+    lookups.set(db, coalesced = coalescedRowByKey({
+      one: async (tokenHash) => (await one.execute({ tokenHash }))[0],
+      many: (tokenHashes) => many.execute({ tokenHashes }),
+      keyOf: (row) => row.tokenHash,
       maxInFlight: 4,
       maxBatch: 64,
     }))
