@@ -13,7 +13,7 @@
  * Batches (a JSON array body) are not GraphQL requests here at all: "Missing request query",
  * as Contember answers them.
  */
-import { GraphQLError, Kind, type OperationDefinitionNode, type SelectionSetNode, type ValidationContext, type ValidationRule } from 'graphql'
+import { GraphQLError, Kind, type FieldNode, type OperationDefinitionNode, type SelectionSetNode, type ValidationContext, type ValidationRule } from 'graphql'
 
 export const GRAPHQL_LIMITS = { maxTokens: 5000, maxDepth: 12, maxIntrospectionDepth: 30, maxFields: 300, maxRootFields: 20 } as const
 
@@ -21,123 +21,83 @@ function operationName(node: OperationDefinitionNode): string {
   return node.name ? `Operation "${node.name.value}"` : `The anonymous ${node.operation}`
 }
 
-/** Field selections in a selection set with fragments expanded; a fragment's total is computed once. */
-function fieldCount(context: ValidationContext, selectionSet: SelectionSetNode, fragments: Map<string, number>, visiting: Set<string>): number {
-  let count = 0
+type Combine = (a: number, b: number) => number
+const sum: Combine = (a, b) => a + b
+
+/**
+ * Folds the fields of a selection set into one number, fragments (inline and named) expanded.
+ * A named fragment's value is computed once per document (`memo`), so a fragment bomb costs its
+ * definitions, not its expansion. Unknown and cyclic fragments are reported by graphql's own
+ * rules; they add nothing here.
+ */
+function fold(
+  context: ValidationContext, selectionSet: SelectionSetNode, valueOf: (field: FieldNode) => number, combine: Combine,
+  memo: Map<string, number>, visiting = new Set<string>(),
+): number {
+  let total = 0
   for (const selection of selectionSet.selections) {
     if (selection.kind === Kind.FIELD) {
-      count += 1 + (selection.selectionSet ? fieldCount(context, selection.selectionSet, fragments, visiting) : 0)
+      total = combine(total, valueOf(selection))
     } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      count += fieldCount(context, selection.selectionSet, fragments, visiting)
+      total = combine(total, fold(context, selection.selectionSet, valueOf, combine, memo, visiting))
     } else {
       const name = selection.name.value
-      let total = fragments.get(name)
-      if (total === undefined) {
-        const fragment = context.getFragment(name)
-        // Unknown and cyclic fragments are reported by graphql's own rules; they add nothing here.
-        if (!fragment || visiting.has(name)) continue
-        visiting.add(name)
-        total = fieldCount(context, fragment.selectionSet, fragments, visiting)
-        visiting.delete(name)
-        fragments.set(name, total)
-      }
-      count += total
-    }
-  }
-  return count
-}
-
-/** Root fields of an operation, fragments at the root expanded. */
-function rootFieldCount(context: ValidationContext, selectionSet: SelectionSetNode, visiting: Set<string>): number {
-  let count = 0
-  for (const selection of selectionSet.selections) {
-    if (selection.kind === Kind.FIELD) count++
-    else if (selection.kind === Kind.INLINE_FRAGMENT) count += rootFieldCount(context, selection.selectionSet, visiting)
-    else {
-      const fragment = context.getFragment(selection.name.value)
-      if (!fragment || visiting.has(fragment.name.value)) continue
-      visiting.add(fragment.name.value)
-      count += rootFieldCount(context, fragment.selectionSet, visiting)
-      visiting.delete(fragment.name.value)
-    }
-  }
-  return count
-}
-
-/** Levels of fields below a selection set (a field is one level; fragments add none of their own). */
-function depthOf(context: ValidationContext, selectionSet: SelectionSetNode, fragments: Map<string, number>, visiting: Set<string>): number {
-  let depth = 0
-  for (const selection of selectionSet.selections) {
-    if (selection.kind === Kind.FIELD) {
-      depth = Math.max(depth, 1 + (selection.selectionSet ? depthOf(context, selection.selectionSet, fragments, visiting) : 0))
-    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      depth = Math.max(depth, depthOf(context, selection.selectionSet, fragments, visiting))
-    } else {
-      const name = selection.name.value
-      let fragmentDepth = fragments.get(name)
-      if (fragmentDepth === undefined) {
+      let value = memo.get(name)
+      if (value === undefined) {
         const fragment = context.getFragment(name)
         if (!fragment || visiting.has(name)) continue
         visiting.add(name)
-        fragmentDepth = depthOf(context, fragment.selectionSet, fragments, visiting)
+        value = fold(context, fragment.selectionSet, valueOf, combine, memo, visiting)
         visiting.delete(name)
-        fragments.set(name, fragmentDepth)
+        memo.set(name, value)
       }
-      depth = Math.max(depth, fragmentDepth)
+      total = combine(total, value)
     }
   }
-  return depth
+  return total
 }
 
 const INTROSPECTION_ROOTS = new Set(['__schema', '__type'])
 
-/** Depth of an operation's data fields and of its introspection fields, each against its own limit. */
-function depthErrors(context: ValidationContext, node: OperationDefinitionNode, fragments: Map<string, number>, limits: DepthLimits): string[] {
-  let data = 0
-  let introspection = 0
-  const visit = (selectionSet: SelectionSetNode, visiting: Set<string>) => {
-    for (const selection of selectionSet.selections) {
-      if (selection.kind === Kind.FIELD) {
-        const depth = 1 + (selection.selectionSet ? depthOf(context, selection.selectionSet, fragments, new Set()) : 0)
-        if (INTROSPECTION_ROOTS.has(selection.name.value)) introspection = Math.max(introspection, depth)
-        else data = Math.max(data, depth)
-        continue
-      }
-      const fragment = selection.kind === Kind.INLINE_FRAGMENT ? selection : context.getFragment(selection.name.value)
-      const name = selection.kind === Kind.FRAGMENT_SPREAD ? selection.name.value : undefined
-      if (!fragment || (name && visiting.has(name))) continue
-      if (name) visiting.add(name)
-      visit(fragment.selectionSet, visiting)
-      if (name) visiting.delete(name)
-    }
+/** The measures of one document; each keeps its own per-fragment memo. */
+function measures(context: ValidationContext) {
+  const memo = () => new Map<string, number>()
+  const [counts, depths, roots, dataDepths, introspectionDepths] = [memo(), memo(), memo(), memo(), memo()]
+  const isIntrospection = (field: FieldNode) => INTROSPECTION_ROOTS.has(field.name.value)
+  /** Field selections, every alias and every use of a fragment counted. */
+  const fieldCount = (set: SelectionSetNode): number => fold(context, set, (f) => 1 + (f.selectionSet ? fieldCount(f.selectionSet) : 0), sum, counts)
+  /** Levels of fields (a field is one level; fragments add none of their own). */
+  const fieldDepth = (f: FieldNode): number => 1 + (f.selectionSet ? fold(context, f.selectionSet, fieldDepth, Math.max, depths) : 0)
+  return {
+    fieldCount,
+    rootFieldCount: (set: SelectionSetNode) => fold(context, set, () => 1, sum, roots),
+    /** An operation's depth below its data root fields, and below its introspection root fields. */
+    dataDepth: (set: SelectionSetNode) => fold(context, set, (f) => (isIntrospection(f) ? 0 : fieldDepth(f)), Math.max, dataDepths),
+    introspectionDepth: (set: SelectionSetNode) => fold(context, set, (f) => (isIntrospection(f) ? fieldDepth(f) : 0), Math.max, introspectionDepths),
   }
-  visit(node.selectionSet, new Set())
-  const name = node.name ? node.name.value : 'unnamedQuery'
-  const errors: string[] = []
-  if (data > limits.maxDepth) errors.push(`${name} query depth (${data}) exceeds the query depth limit of ${limits.maxDepth}`)
-  if (introspection > limits.maxIntrospectionDepth) {
-    errors.push(`${name} introspection depth (${introspection}) exceeds the introspection depth limit of ${limits.maxIntrospectionDepth}`)
-  }
-  return errors
 }
 
-interface DepthLimits { maxDepth: number, maxIntrospectionDepth: number }
+interface Limits { maxDepth: number, maxIntrospectionDepth: number, maxFields: number, maxRootFields: number }
 
-export function operationSizeRule(limits: DepthLimits & { maxFields: number, maxRootFields: number } = GRAPHQL_LIMITS): ValidationRule {
+export function operationSizeRule(limits: Limits = GRAPHQL_LIMITS): ValidationRule {
   return (context) => {
-    const fragments = new Map<string, number>()
-    const depths = new Map<string, number>()
+    const measure = measures(context)
+    const refuse = (node: OperationDefinitionNode, message: string) => context.reportError(new GraphQLError(message, { nodes: node }))
     return {
       OperationDefinition(node) {
-        for (const message of depthErrors(context, node, depths, limits)) context.reportError(new GraphQLError(message, { nodes: node }))
-        const roots = rootFieldCount(context, node.selectionSet, new Set())
-        if (roots > limits.maxRootFields) {
-          context.reportError(new GraphQLError(`${operationName(node)} has ${roots} root fields, more than the limit of ${limits.maxRootFields}.`, { nodes: node }))
+        // Depth messages keep Mercurius' wording (its queryDepth option did this before).
+        const name = node.name ? node.name.value : 'unnamedQuery'
+        const data = measure.dataDepth(node.selectionSet)
+        if (data > limits.maxDepth) refuse(node, `${name} query depth (${data}) exceeds the query depth limit of ${limits.maxDepth}`)
+        const introspection = measure.introspectionDepth(node.selectionSet)
+        if (introspection > limits.maxIntrospectionDepth) {
+          refuse(node, `${name} introspection depth (${introspection}) exceeds the introspection depth limit of ${limits.maxIntrospectionDepth}`)
         }
-        const fields = fieldCount(context, node.selectionSet, fragments, new Set())
+        const roots = measure.rootFieldCount(node.selectionSet)
+        if (roots > limits.maxRootFields) refuse(node, `${operationName(node)} has ${roots} root fields, more than the limit of ${limits.maxRootFields}.`)
+        const fields = measure.fieldCount(node.selectionSet)
         if (fields > limits.maxFields) {
-          context.reportError(new GraphQLError(
-            `${operationName(node)} selects ${fields} fields, more than the limit of ${limits.maxFields} (every alias and every use of a fragment counts).`, { nodes: node }))
+          refuse(node, `${operationName(node)} selects ${fields} fields, more than the limit of ${limits.maxFields} (every alias and every use of a fragment counts).`)
         }
       },
     }

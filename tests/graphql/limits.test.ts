@@ -46,6 +46,14 @@ test('fields: a fragment counts at every use, so a nested fragment bomb is refus
   assert.ok(Date.now() - started < 2000, `answered in ${Date.now() - started} ms`)
   assertLimit(response, /^Operation "Bomb" selects 131073 fields, more than the limit of 300/)
 
+  // The same doubling at the root, 40 levels deep: counting root fields and depth must not expand it either.
+  const rootFragments = Array.from({ length: 40 }, (_, i) => `fragment R${i + 1} on Query { ...R${i} ...R${i} }`)
+  const rootBomb = ['query RootBomb { ...R40 }', 'fragment R0 on Query { me { id } }', ...rootFragments].join('\n')
+  const rootStarted = Date.now()
+  const rootResponse = await gql(server.url, ROOT_TOKEN, rootBomb)
+  assert.ok(Date.now() - rootStarted < 2000, `answered in ${Date.now() - rootStarted} ms`)
+  assertLimit(rootResponse, /^Operation "RootBomb" has 1099511627776 root fields, more than the limit of 20\.$/)
+
   // One fragment of 10 fields spread under 31 aliases: 31 + 310 fields.
   const spread = `query Spread { ${Array.from({ length: 31 }, (_, i) => `m${i}: me { ...Ten }`).join(' ')} }
     fragment Ten on Identity { id roles description i1: id i2: id i3: id i4: id i5: id i6: id i7: id }`
