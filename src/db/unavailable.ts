@@ -7,6 +7,9 @@
 const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN'])
 const MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|database closed|PGlite is closed/i
 
+/** What both surfaces send as Retry-After while the database is unreachable. */
+export const DATABASE_RETRY_AFTER_SECONDS = 5
+
 export function isDatabaseUnavailable(error: unknown): boolean {
   for (let current = error, depth = 0; current && typeof current === 'object' && depth < 5; depth++) {
     const { code, message, cause } = current as { code?: unknown, message?: unknown, cause?: unknown }

@@ -22,4 +22,4 @@ export class DomainError extends Error {
 }
 
 /** Database-unreachable errors, for the surfaces to answer 503 (classified in db/, which knows the driver). */
-export { isDatabaseUnavailable } from '../db/unavailable.js'
+export { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../db/unavailable.js'

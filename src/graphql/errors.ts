@@ -6,14 +6,14 @@
  */
 import { GraphQLError, type ExecutionResult, type GraphQLFormattedError } from 'graphql'
 import type { FastifyBaseLogger } from 'fastify'
-import { isDatabaseUnavailable } from '../domain/errors.js'
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../domain/errors.js'
 
 /** What a client sees while the database cannot be reached: retry shortly (503 when nothing else answered). */
 export const DATABASE_UNAVAILABLE: GraphQLFormattedError = {
   message: 'The database is unavailable; retry shortly',
   extensions: { code: 'DATABASE_UNAVAILABLE' },
 }
-export const RETRY_AFTER_SECONDS = '5'
+export const RETRY_AFTER = String(DATABASE_RETRY_AFTER_SECONDS)
 
 export class ForbiddenError extends GraphQLError {
   constructor(message: string) {

@@ -19,7 +19,7 @@ import { apiKeyTrustsForwardedInfo } from '../domain/abuse/forwarded-info.js'
 import { closeRateLimitStore, reportRateLimitErrors } from '../domain/abuse/rate-limit.js'
 import { ClientInfoResolver } from '../http/client-info.js'
 import { trackApiKeyUse } from '../domain/sessions/tracking.js'
-import { DATABASE_UNAVAILABLE, formatErrors, RETRY_AFTER_SECONDS, statusFor } from './errors.js'
+import { DATABASE_UNAVAILABLE, formatErrors, RETRY_AFTER, statusFor } from './errors.js'
 import { GRAPHQL_LIMITS, operationSizeRule } from './limits.js'
 import { StorableStringLiterals, unstorableVariableMessage } from './storable-input.js'
 import type { GraphQLContext } from './context.js'
@@ -72,7 +72,7 @@ export async function graphqlPlugin(app: FastifyInstance, opts: { ctx: DomainCon
     if (error.statusCode && error.statusCode < 500) return reply.code(400).type('text/plain').send('Bad Request')
     if (isDatabaseUnavailable(error)) {
       request.log.warn({ err: error }, 'tenant request failed: database unavailable')
-      return reply.code(503).header('retry-after', RETRY_AFTER_SECONDS).type('application/json').send({ errors: [DATABASE_UNAVAILABLE] })
+      return reply.code(503).header('retry-after', RETRY_AFTER).type('application/json').send({ errors: [DATABASE_UNAVAILABLE] })
     }
     request.log.error({ err: error }, 'tenant request failed')
     return reply.code(500).type('application/json').send({ errors: [{ message: 'Internal error' }] })
@@ -122,7 +122,7 @@ export async function graphqlPlugin(app: FastifyInstance, opts: { ctx: DomainCon
     if (!result.errors?.length) return reply.code(200).send({ data: result.data })
     const formatted = formatErrors(result.errors, request.log)
     const status = statusFor(result, formatted)
-    if (status === 503) reply.header('retry-after', RETRY_AFTER_SECONDS)
+    if (status === 503) reply.header('retry-after', RETRY_AFTER)
     return reply.code(status).send({ errors: formatted.errors, data: result.data ?? null })
   }
   app.route({ method: ['GET', 'POST'], url: '/tenant', handler })

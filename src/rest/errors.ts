@@ -5,7 +5,7 @@
  */
 import { STATUS_CODES } from 'node:http'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { DomainError, isDatabaseUnavailable, type DomainErrorKind } from '../domain/errors.js'
+import { DATABASE_RETRY_AFTER_SECONDS, DomainError, isDatabaseUnavailable, type DomainErrorKind } from '../domain/errors.js'
 
 const STATUS_BY_KIND: Record<DomainErrorKind, number> = {
   not_found: 404, conflict: 409, invalid_input: 400, forbidden: 403, unauthorized: 401, limit_exceeded: 409,
@@ -54,7 +54,7 @@ export function restErrorHandler(error: FastifyError | DomainError | HttpError, 
   }
   if (isDatabaseUnavailable(error)) {
     request.log.warn({ err: error }, 'tenants API request failed: database unavailable')
-    return reply.code(503).header('retry-after', '5').send(errorBody(503, 'DATABASE_UNAVAILABLE', 'The database is unavailable; retry shortly'))
+    return reply.code(503).header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS)).send(errorBody(503, 'DATABASE_UNAVAILABLE', 'The database is unavailable; retry shortly'))
   }
   request.log.error({ err: error }, 'tenants API request failed')
   return reply.code(500).send(errorBody(500, 'INTERNAL_ERROR', 'Internal Server Error'))

@@ -13,7 +13,7 @@ const minutes = (interval: string | null) => {
 }
 
 /** The `expiration` (minutes) to pass to createSessionKey for what the caller requested. */
-export function sessionMinutes(login: LoginConfig, requested: number | null | undefined, envDefaultMinutes: number): number | null {
+function sessionMinutes(login: LoginConfig, requested: number | null | undefined, envDefaultMinutes: number): number | null {
   const max = minutes(login.maxTokenExpiration)
   const wanted = requested && requested > 0 ? requested : minutes(login.defaultTokenExpiration)
   if (wanted === null) return max !== null && envDefaultMinutes > max ? max : null
